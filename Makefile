@@ -63,6 +63,7 @@ run-nbs: install  ## execute every notebook in place (refreshes stored outputs a
 	cd nbs && find . -name '*.ipynb' -not -path '*/.*' -not -name '_*' | sort | \
 	  xargs jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1800
 	nbdev-clean
+	nbdev-export
 
 demo: install  ## the main job
 	@echo "The demo (ListOps-mini: SKI-TNN, FD-TNN and TNN trained on the CPU) is not built yet: it lands with the training issue."
