@@ -59,11 +59,12 @@ readme: install  ## README.md from nbs/index.ipynb
 	nbdev-proc-nbs > /dev/null 2>&1
 	$(BIN)/python tools/docs.py readme
 
-run-nbs: install  ## execute every notebook in place (refreshes stored outputs and plots), then clean
+run-nbs: install  ## execute every notebook in place (refreshes stored outputs and plots), clean, export, README
 	cd nbs && find . -name '*.ipynb' -not -path '*/.*' -not -name '_*' | sort | \
 	  xargs jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1800
 	nbdev-clean
 	nbdev-export
+	$(MAKE) readme
 
 demo: install  ## the main job
 	@echo "The demo (ListOps-mini: SKI-TNN, FD-TNN and TNN trained on the CPU) is not built yet: it lands with the training issue."
