@@ -101,9 +101,11 @@ def readme_text() -> str:
         s = ''.join(c['source']).strip()
         if c['cell_type'] == 'markdown' and s and not s.startswith('<!-- WARNING'): parts.append(s + '\n')
         elif c['cell_type'] == 'code' and s:
-            parts.append(f"```python\n{s}\n```\n")
+            if '#| echo: false' not in s: parts.append(f"```python\n{s}\n```\n")
             for o in c.get('outputs', []):
-                text = ''.join(o.get('text', '')) or ''.join(o.get('data', {}).get('text/plain', ''))
+                data = o.get('data', {})
+                if 'text/markdown' in data: parts.append(''.join(data['text/markdown']).rstrip() + '\n'); continue
+                text = ''.join(o.get('text', '')) or ''.join(data.get('text/plain', ''))
                 if text.strip(): parts.append(f"```\n{text.rstrip()}\n```\n")
     return '\n'.join(parts)
 
