@@ -57,6 +57,10 @@ def render() -> None:
         for nb in notebooks(site):  # smalldocs names pages after files; nbdev names them by `output-file`
             target = nb.with_name(Path(page_name(nb)).stem + '.ipynb')
             if target != nb: nb.rename(target); renames[nb.relative_to(site).as_posix()] = target.relative_to(site).as_posix()
+            d = json.loads(target.read_text())   # the page now has its nbdev name; smalldocs does not read `output-file`
+            if d['cells'] and d['cells'][0]['cell_type'] == 'raw':
+                d['cells'][0]['source'] = [l for l in ''.join(d['cells'][0]['source']).splitlines(True) if not l.startswith('output-file:')]
+                target.write_text(json.dumps(d))
         sidebar = site / 'sidebar.yml'
         if sidebar.exists():
             text = sidebar.read_text()

@@ -6,7 +6,7 @@ Docs: https://ski-tnn.github.io/ski_tnn/data.lra.html.md"""
 
 # %% ../../nbs/08a_data.lra.ipynb #f78457f9
 from __future__ import annotations
-import csv, os, random, tempfile
+import os, random, tempfile
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
