@@ -53,7 +53,8 @@ def peak_memory_mb(fn:Callable[[], object], # the call to measure
         before = torch.cuda.memory_allocated(device)
         out = fn(); sync(device)
         return (torch.cuda.max_memory_allocated(device) - before) / 2**20
-    with quiet_stderr_fd(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof: out = fn()
+    with quiet_stderr_fd(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        out = fn()  # held until the trace ends: the result counts as live memory
     deltas = sorted((e.time_range.start, e.cpu_memory_usage if e.name == '[memory]' else e.self_cpu_memory_usage) for e in prof.events())
     live = peak = 0
     for _, d in deltas: live += d; peak = max(peak, live)

@@ -6,7 +6,6 @@ Docs: https://ski-tnn.github.io/ski_tnn/rpe.html.md"""
 
 # %% ../nbs/01_rpe.ipynb #c824eca6
 from __future__ import annotations
-import torch
 from torch import nn, Tensor
 
 # %% auto #0

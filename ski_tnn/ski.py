@@ -6,7 +6,7 @@ Docs: https://ski-tnn.github.io/ski_tnn/ski.html.md"""
 
 # %% ../nbs/03_ski.ipynb #2a7ac290
 from __future__ import annotations
-import math, warnings
+import warnings
 from functools import lru_cache
 import torch
 import torch.nn.functional as F
@@ -160,7 +160,7 @@ class WarpKernel(nn.Module):
 
 class RpeKernel(nn.Module):
     "Kernel `kappa(tau) = RPE(tau) * gamma**|tau|`: TNN's MLP and decay, evaluated at real-valued lags."
-    def __init__(self, dim:int, causal:bool=False, rpe_dim:int=64, rpe_layers:int=3, gamma:float=0.99):
+    def __init__(self, dim:int, rpe_dim:int=64, rpe_layers:int=3, gamma:float=0.99):
         super().__init__()
         if not 0 < gamma <= 1: raise ValueError(f"gamma: expected a decay rate in (0, 1], got {gamma}")
         self.rpe = Rpe(dim, rpe_dim, rpe_layers)
@@ -188,7 +188,7 @@ class SkiTno(nn.Module):
         self.dim, self.causal, self.rank, self.taps, self.half = dim, causal, rank, taps, taps // 2
         self.band = nn.Parameter(torch.randn(dim, self.half + 1 if causal else taps) * taps ** -0.5)
         if kernel == 'warp': self.kappa = WarpKernel(dim, causal, grid or rank, gamma)
-        elif kernel == 'rpe': self.kappa = RpeKernel(dim, causal, rpe_dim, rpe_layers, gamma)
+        elif kernel == 'rpe': self.kappa = RpeKernel(dim, rpe_dim, rpe_layers, gamma)
         else: raise ValueError(f"kernel: expected 'warp' or 'rpe', got {kernel!r}")
 
     def inducing_coef(self, n:int)->Tensor: # `(dim, 2r-1)`, or `(dim, r)` causal

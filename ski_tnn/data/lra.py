@@ -6,7 +6,7 @@ Docs: https://ski-tnn.github.io/ski_tnn/data.lra.html.md"""
 
 # %% ../../nbs/08a_data.lra.ipynb #4f76915e
 from __future__ import annotations
-import os, random, tempfile
+import os, random
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
