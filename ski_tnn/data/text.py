@@ -15,20 +15,25 @@ from torch.utils.data import Dataset
 from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
-__all__ = ['WIKITEXT_HF', 'SPECIALS', 'atomic_write_text', 'find_split_file', 'wikitext_lines', 'ByteTokenizer', 'BpeTokenizer',
-           'load_tokenizer', 'token_dtype', 'tokenize_to_file', 'load_tokens', 'LMBlocks', 'mask_tokens']
+__all__ = ['WIKITEXT_HF', 'SPECIALS', 'atomic_write_bytes', 'atomic_write_text', 'find_split_file', 'wikitext_lines',
+           'ByteTokenizer', 'BpeTokenizer', 'load_tokenizer', 'token_dtype', 'tokenize_to_file', 'load_tokens',
+           'LMBlocks', 'mask_tokens']
 
 # %% ../../nbs/08_data.text.ipynb #b3855914
-def atomic_write_text(path:str|os.PathLike, text:str)->Path:
-    "Write `text` to `path` atomically (temporary file in the same folder, then `os.replace`)."
+def atomic_write_bytes(path:str|os.PathLike, data:bytes)->Path:
+    "Write `data` to `path` atomically (temporary file in the same folder, then `os.replace`): readers never see a partial file."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
-        with os.fdopen(fd, 'w', newline='') as f: f.write(text)
+        with os.fdopen(fd, 'wb') as f: f.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
     return path
+
+def atomic_write_text(path:str|os.PathLike, text:str)->Path:
+    "Write `text` (UTF-8, newlines kept as given) to `path` atomically."
+    return atomic_write_bytes(path, text.encode('utf-8'))
 
 # %% ../../nbs/08_data.text.ipynb #d1edc80c
 WIKITEXT_HF = {'wikitext-2': 'wikitext-2-raw-v1', 'wikitext-103': 'wikitext-103-raw-v1'}
