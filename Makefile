@@ -66,8 +66,8 @@ run-nbs: install  ## execute every notebook in place (refreshes stored outputs a
 	nbdev-export
 	$(MAKE) readme
 
-demo: install  ## the main job
-	@echo "The demo (ListOps-mini: SKI-TNN, FD-TNN and TNN trained on the CPU) is not built yet: it lands with the training issue."
+demo: install  ## the main job: ListOps-mini, SKI-TNN / FD-TNN / TNN on the CPU; table and demo/demo.png
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BIN)/ski-tnn demo --out demo
 
 clean:  ## remove build outputs (not the venv)
 	rm -rf _proc _docs
