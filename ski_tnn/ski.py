@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 from .toeplitz import check_seq, dense_toeplitz, toeplitz_matvec, fft_dtype
 from .rpe import Rpe, decay
+from .kernels import kernels_enabled, ski_fused
 
 # %% auto #0
 __all__ = ['interp_weights', 'interp_matrix', 'interp_t', 'interp', 'interp_csr', 'sparse_apply', 'band_tiles', 'band_blocked',
@@ -225,6 +226,7 @@ class SkiTno(nn.Module):
         dt = fft_dtype(x.dtype, self.band.dtype)
         xc = x.to(dt)
         if self.causal: y = toeplitz_matvec(self.coef(n).to(dt), xc, causal=True)
+        elif kernels_enabled(x): y = ski_fused(x, self.band.to(torch.float32), self.inducing_coef(n).to(torch.float32))  # notebook 06
         else: y = self.band_apply(xc) + self.low_rank(xc)
         return y.to(x.dtype)
 
