@@ -6,7 +6,8 @@ Docs: https://ski-tnn.github.io/ski_tnn/learner.html.md"""
 
 # %% ../nbs/09_learner.ipynb #8c4c2dd4
 from __future__ import annotations
-import io, json, math, os, random, time
+import io, json, math, os, random, tempfile, time
+from contextlib import contextmanager
 from dataclasses import dataclass, asdict, replace
 from functools import lru_cache, partial
 from pathlib import Path
@@ -39,7 +40,7 @@ __all__ = ['SCHEDULES', 'SPT_MASK_RATIO', 'PIXEL_SCALE', 'LRA_TASKS', 'TEXT_TASK
            'CsvLog', 'make_learner', 'fit', 'seed_everything', 'masked_accuracy', 'SequenceLM', 'transfer',
            'SelfPretrain', 'lm_learner', 'mlm_learner', 'clf_learner', 'spt_learner', 'text_dataloaders',
            'extrapolation', 'plot_extrapolation', 'preset', 'EpochTimer', 'train_task', 'evaluate_checkpoint',
-           'tempfile_dir', 'init_distributed', 'Distributed']
+           'init_distributed', 'Distributed']
 
 # %% ../nbs/09_learner.ipynb #f0210682
 SCHEDULES = ('inverse-sqrt', 'linear', 'cosine', 'one-cycle', 'constant')
@@ -517,7 +518,7 @@ def evaluate_checkpoint(ckpt:str|os.PathLike, data:str|os.PathLike|None=None, bs
     pre = ex['cfg']; cfg = ModelConfig(**{**pre, 'image_shape': tuple(pre['image_shape']) if pre.get('image_shape') else None})
     task, obj = ex['task'], ex['objective']
     data = data if data is not None else (ex.get('data') if ex.get('data') not in (None, 'None') else None)
-    with tempfile_dir() as d:
+    with _tempdir() as d:
         if task in TEXT_TASKS:
             tok, ids = _text_streams(task, data, Path(ckpt).parent.parent, 'byte')
             dls = text_dataloaders(ids['train'], ids['valid'], obj, ex.get('tokens_per_sample', 128), bs, mask_id=tok.token_id('<mask>'), vocab_size=tok.vocab_size)
@@ -532,11 +533,10 @@ def evaluate_checkpoint(ckpt:str|os.PathLike, data:str|os.PathLike|None=None, bs
         with learn.no_bar(), learn.no_logging(): vals = learn.validate()
     return dict(zip(learn.recorder.metric_names[2:-1], map(_plain, vals)))
 
-from contextlib import contextmanager
 @contextmanager
-def tempfile_dir():
-    import tempfile as _t
-    with _t.TemporaryDirectory() as d: yield Path(d)
+def _tempdir():
+    "A temporary folder as a `Path` (evaluation learners write nothing that must stay)."
+    with tempfile.TemporaryDirectory() as d: yield Path(d)
 
 # %% ../nbs/09_learner.ipynb #53fca760
 @lru_cache(maxsize=None)
