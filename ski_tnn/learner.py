@@ -432,11 +432,12 @@ def preset(task:str, objective:str='clf', mixer:str='tnn', name:str='cpu')->tupl
 
 # %% ../nbs/09_learner.ipynb #ad1d129c
 class EpochTimer(Callback):
-    "Wall-clock seconds of each trained epoch (training and validation)."
+    "Wall-clock seconds of each trained epoch (training and validation); epochs skipped on resume are not timed."
     def before_fit(self): self.secs = []
-    def before_epoch(self): self.t0 = time.perf_counter()
+    def before_epoch(self): self.t0, self.trained = time.perf_counter(), False
+    def before_train(self): self.trained = True
     def after_epoch(self):
-        if getattr(self.learn, 'training', None) is not None and self.recorder.values: self.secs.append(time.perf_counter() - self.t0)
+        if self.trained: self.secs.append(time.perf_counter() - self.t0)
 
 def _json_dump(path, obj): from ski_tnn.data.text import atomic_write_text; return atomic_write_text(path, json.dumps(obj, indent=1, default=str))
 
