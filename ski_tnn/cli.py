@@ -138,7 +138,7 @@ def extrapolate_cmd(ckpt:str=None, # a causal LM checkpoint written by `ski-tnn 
     if not ckpt: raise ValueError("--ckpt: expected a checkpoint file")
     ck = load_checkpoint(ckpt); ex = ck['extra']
     if ex.get('objective') != 'lm': raise ValueError(f"{ckpt}: expected a causal LM checkpoint (objective 'lm'), got {ex.get('objective')!r}")
-    model = CausalLM(ModelConfig(**ex['cfg'])); model.load_state_dict(ck['model'])
+    model = CausalLM(ModelConfig.from_dict(ex['cfg'])); model.load_state_dict(ck['model'])
     res = extrapolation(model, load_tokens(Path(ckpt).parent.parent / 'data' / 'valid.bin'), int_list(lengths, 'lengths'))
     print(jsonlib.dumps(res))
     if plot:

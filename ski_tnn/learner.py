@@ -31,7 +31,7 @@ from fastai.metrics import accuracy, Perplexity
 from fastai.optimizer import Adam
 from .model import ModelConfig, Backbone, SequenceClassifier, CausalLM, MaskedLM, check_tokens
 from .toeplitz import check_seq
-from .data.text import atomic_write_bytes, LMBlocks, mask_tokens
+from .data.text import atomic_write_bytes, atomic_write_text, LMBlocks, mask_tokens
 from .data.tasks import TaskInfo
 
 # %% auto #0
@@ -439,7 +439,7 @@ class EpochTimer(Callback):
     def after_epoch(self):
         if self.trained: self.secs.append(time.perf_counter() - self.t0)
 
-def _json_dump(path, obj): from ski_tnn.data.text import atomic_write_text; return atomic_write_text(path, json.dumps(obj, indent=1, default=str))
+def _json_dump(path, obj): return atomic_write_text(path, json.dumps(obj, indent=1, default=str))
 
 def _text_streams(task:str, data:str|os.PathLike|None, out:Path, tokenizer:str='byte', vocab_size:int=8192):
     from ski_tnn.data.text import wikitext_lines, ByteTokenizer, BpeTokenizer, load_tokenizer, tokenize_to_file, load_tokens
@@ -485,7 +485,7 @@ def train_task(task:str, objective:str='clf', mixer:str='tnn', preset_name:str='
         cfg = replace(cfg, vocab_size=tok.vocab_size)
         dls = text_dataloaders(ids['train'], ids['valid'], objective, n, tc.bs, mask_id=tok.token_id('<mask>'), vocab_size=tok.vocab_size, seed=seed)
         learn = (lm_learner if objective == 'lm' else mlm_learner)(dls, cfg, tc, out, cbs=cbs)
-        learn.cbs.filter(lambda c: isinstance(c, Checkpoint))[0].extra.update(task=task, tokenizer=str(out / 'tokenizer.json'), tokens_per_sample=n, bs=tc.bs, data=str(data))
+        learn.checkpoint.extra.update(task=task, tokenizer=str(out / 'tokenizer.json'), tokens_per_sample=n, bs=tc.bs, data=str(data))
     else:
         from ski_tnn.data.tasks import task_dataloaders
         wrap = None if objective == 'clf' else partial(SelfPretrain, causal=objective == 'lm')
@@ -495,18 +495,18 @@ def train_task(task:str, objective:str='clf', mixer:str='tnn', preset_name:str='
         if pretrained and objective == 'clf':
             ck = load_checkpoint(pretrained)
             pre = ck['extra'].get('cfg')
-            if pre: cfg = ModelConfig(**{**pre, 'image_shape': tuple(pre['image_shape']) if pre.get('image_shape') else None})
+            if pre: cfg = ModelConfig.from_dict(pre)
         if objective == 'clf': learn = clf_learner(dls, cfg, tc, out, pool='last' if cfg.causal else 'mean', pretrained=pretrained, cbs=cbs)
         else: learn = spt_learner(dls, cfg, tc, out, cbs=cbs)
-        learn.cbs.filter(lambda c: isinstance(c, Checkpoint))[0].extra.update(task=task, data=str(data), bs=tc.bs)
+        learn.checkpoint.extra.update(task=task, data=str(data), bs=tc.bs)
     t0 = time.perf_counter()
     fit(learn, resume_from, quiet=quiet)
     names = learn.recorder.metric_names[1:-1]
-    hist = learn.cbs.filter(lambda c: isinstance(c, Checkpoint))[0].history
+    hist = learn.checkpoint.history                              # fastai names each callback: learn.checkpoint, learn.epoch_timer
     summary = {'task': task, 'objective': objective, 'mixer': mixer, 'preset': preset_name, 'pretrained': str(pretrained) if pretrained else None,
                'limit_train_samples': limit_train_samples, 'train_samples': len(learn.dls.train_ds), 'seed': seed,
                'cfg': asdict(cfg), 'train': asdict(tc), 'seconds': time.perf_counter() - t0,
-               'seconds_per_epoch': learn.cbs.filter(lambda c: isinstance(c, EpochTimer))[0].secs,
+               'seconds_per_epoch': learn.epoch_timer.secs,
                'history': [dict(zip(names, map(_plain, v))) for v in hist],
                'final': dict(zip(names, map(_plain, hist[-1]))) if hist else {}}
     if _rank() == 0: _json_dump(out / 'run.json', summary)
@@ -518,7 +518,7 @@ def evaluate_checkpoint(ckpt:str|os.PathLike, data:str|os.PathLike|None=None, bs
     ck = load_checkpoint(ckpt); ex = ck['extra']
     bs = bs or ex.get('bs', 32)          # bidirectional mixers see the padding, so the batches must be those of training
     if 'cfg' not in ex or 'task' not in ex: raise ValueError(f"{ckpt}: not a checkpoint written by train_task (no cfg/task)")
-    pre = ex['cfg']; cfg = ModelConfig(**{**pre, 'image_shape': tuple(pre['image_shape']) if pre.get('image_shape') else None})
+    cfg = ModelConfig.from_dict(ex['cfg'])
     task, obj = ex['task'], ex['objective']
     data = data if data is not None else (ex.get('data') if ex.get('data') not in (None, 'None') else None)
     with _tempdir() as d:

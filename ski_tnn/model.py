@@ -167,6 +167,11 @@ class ModelConfig:
     embed_norm:bool = False # LayerNorm after the embedding (RoBERTa)
     final_norm:str|None = 'layernorm' # norm after the last block
 
+    @classmethod
+    def from_dict(cls, d:dict)->'ModelConfig':
+        "Rebuild a configuration saved with `dataclasses.asdict` (e.g. in a checkpoint or `run.json`)."
+        return cls(**{**d, 'image_shape': tuple(d['image_shape']) if d.get('image_shape') else None})
+
     def block(self)->Block:
         "One layer of this configuration."
         return Block(self.dim, self.mixer, self.causal, self.expand, self.glu_dim, self.norm, self.prenorm, self.dropout,
