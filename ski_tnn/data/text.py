@@ -1,4 +1,4 @@
-"""WikiText from local files (or `datasets` when online or cached), a byte tokenizer and a byte-level BPE trained offline, token ids in a memory-mapped file, fixed-length causal LM blocks, and dynamic masking for masked LM.
+"""WikiText from local files (or through `datasets`: from its cache, or downloaded when asked), a byte tokenizer and a byte-level BPE trained offline, token ids in a memory-mapped file, fixed-length causal LM blocks, and dynamic masking for masked LM.
 
 Docs: https://ski-tnn.github.io/ski_tnn/data.text.html.md"""
 
@@ -7,6 +7,7 @@ Docs: https://ski-tnn.github.io/ski_tnn/data.text.html.md"""
 # %% ../../nbs/08_data.text.ipynb #c63789b0
 from __future__ import annotations
 import json, os, tempfile
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterable
 import numpy as np
@@ -15,9 +16,9 @@ from torch.utils.data import Dataset
 from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
-__all__ = ['WIKITEXT_HF', 'SPECIALS', 'atomic_write_bytes', 'atomic_write_text', 'find_split_file', 'wikitext_lines',
-           'ByteTokenizer', 'BpeTokenizer', 'load_tokenizer', 'token_dtype', 'tokenize_to_file', 'load_tokens',
-           'LMBlocks', 'mask_tokens']
+__all__ = ['DOWNLOAD_ENV', 'WIKITEXT_HF', 'SPECIALS', 'atomic_write_bytes', 'atomic_write_text', 'download_allowed', 'hf_offline',
+           'hf_dataset', 'find_split_file', 'wikitext_lines', 'ByteTokenizer', 'BpeTokenizer', 'load_tokenizer',
+           'token_dtype', 'tokenize_to_file', 'load_tokens', 'LMBlocks', 'mask_tokens']
 
 # %% ../../nbs/08_data.text.ipynb #b3855914
 def atomic_write_bytes(path:str|os.PathLike, data:bytes)->Path:
@@ -35,35 +36,76 @@ def atomic_write_text(path:str|os.PathLike, text:str)->Path:
     "Write `text` (UTF-8, newlines kept as given) to `path` atomically."
     return atomic_write_bytes(path, text.encode('utf-8'))
 
+# %% ../../nbs/08_data.text.ipynb #b1f0a002
+DOWNLOAD_ENV = 'SKI_TNN_DOWNLOAD'
+
+def download_allowed(download:bool|None=None)->bool:
+    "`download` when given; otherwise whether the environment variable `SKI_TNN_DOWNLOAD` is `1` (or `true`, `yes`)."
+    if download is not None: return bool(download)
+    return os.environ.get(DOWNLOAD_ENV, '').strip().lower() in ('1', 'true', 'yes')
+
+_HF_FLAGS = (('datasets.config', 'HF_HUB_OFFLINE'), ('datasets.config', 'HF_DATASETS_OFFLINE'), ('huggingface_hub.constants', 'HF_HUB_OFFLINE'))
+
+@contextmanager
+def hf_offline():
+    "Within the block, `datasets` and `huggingface_hub` read their local caches only and make no network request."
+    import importlib
+    mods = [importlib.import_module(m) for m, _ in _HF_FLAGS]          # imported before the environment changes
+    old_flags = [getattr(m, k) for m, (_, k) in zip(mods, _HF_FLAGS)]
+    old_env = {k: os.environ.get(k) for k in ('HF_HUB_OFFLINE', 'HF_DATASETS_OFFLINE')}
+    for m, (_, k) in zip(mods, _HF_FLAGS): setattr(m, k, True)
+    os.environ.update(dict.fromkeys(old_env, '1'))
+    try: yield
+    finally:
+        for m, (_, k), v in zip(mods, _HF_FLAGS, old_flags): setattr(m, k, v)
+        for k, v in old_env.items():
+            if v is None: os.environ.pop(k, None)
+            else: os.environ[k] = v
+
+def hf_dataset(path:str, # the dataset on the Hugging Face hub, e.g. 'imdb'
+               name:str|None=None, # its configuration, e.g. 'wikitext-2-raw-v1'
+               split:str='train',
+               download:bool|None=None, # allow the network; None: the environment variable SKI_TNN_DOWNLOAD decides
+               what:str|None=None, # the data's name in the error message (default: `path`)
+               local:str='pass a local folder', # the local files that would work, for the error message
+              ):
+    "One split through `datasets`: from its local cache only, unless downloading is allowed; else an error naming the local files that would work."
+    allow = download_allowed(download)
+    try:
+        import datasets
+        with (nullcontext() if allow else hf_offline()): return datasets.load_dataset(path, name, split=split)
+    except Exception as e:
+        why = f"`datasets` could not fetch {path!r}" if allow else f"{path!r} is not in the `datasets` cache and downloading is off"
+        fetch = '' if allow else f", or download=True (or the environment variable {DOWNLOAD_ENV}=1) to fetch {path!r} through `datasets`"
+        raise FileNotFoundError(f"no {what or path} found: {local}{fetch}. ({why}: {type(e).__name__}: {str(e)[:200]})") from None
+
 # %% ../../nbs/08_data.text.ipynb #d1edc80c
 WIKITEXT_HF = {'wikitext-2': 'wikitext-2-raw-v1', 'wikitext-103': 'wikitext-103-raw-v1'}
+
+def _wikitext_names(split:str)->list[str]: return [f"wiki.{split}.tokens", f"wiki.{split}.raw", f"{split}.txt", f"wiki.{split}.txt"]
 
 def find_split_file(folder:str|os.PathLike, split:str)->Path:
     "The file of `split` ('train', 'valid' or 'test') in a WikiText folder, in any of the usual namings."
     folder = Path(folder)
-    names = [f"wiki.{split}.tokens", f"wiki.{split}.raw", f"{split}.txt", f"wiki.{split}.txt"]
-    for n in names:
+    for n in _wikitext_names(split):
         if (folder / n).exists(): return folder / n
-    raise FileNotFoundError(f"{folder}: no {split} split found (looked for {', '.join(names)}). Download WikiText "
-                            f"(e.g. wikitext-103-raw-v1.zip) and unpack it there, or pass data_dir=None to use `datasets`.")
+    raise FileNotFoundError(f"{folder}: no {split} split found (looked for {', '.join(_wikitext_names(split))}). Unpack a WikiText "
+                            f"archive (e.g. wikitext-103-raw-v1.zip) there, or pass data_dir=None and download=True to fetch it through `datasets`.")
 
 def wikitext_lines(name:str='wikitext-103', # 'wikitext-2' or 'wikitext-103'
                    split:str='train', # 'train', 'valid' or 'test'
                    data_dir:str|os.PathLike|None=None, # a folder with the split files; None: `datasets`
+                   download:bool|None=None, # without `data_dir`: let `datasets` download; None: the environment variable SKI_TNN_DOWNLOAD decides
                   )->list[str]: # the lines, with their newlines
-    "Read one WikiText split, from local files or through `datasets`."
+    "Read one WikiText split, from local files or through `datasets` (its cache, or the network when `download` allows)."
     if split not in ('train', 'valid', 'test'): raise ValueError(f"split: expected 'train', 'valid' or 'test', got {split!r}")
     if data_dir is not None:
         path = find_split_file(data_dir, split)
         try: return path.read_text(encoding='utf-8').splitlines(keepends=True)
         except UnicodeDecodeError as e: raise ValueError(f"{path}: not UTF-8 text (byte {e.start})") from None
     if name not in WIKITEXT_HF: raise ValueError(f"name: expected one of {sorted(WIKITEXT_HF)}, got {name!r}")
-    try:
-        import datasets
-        ds = datasets.load_dataset('wikitext', WIKITEXT_HF[name], split={'valid': 'validation'}.get(split, split))
-    except Exception as e:
-        raise FileNotFoundError(f"{name} {split}: `datasets` could not load it ({type(e).__name__}: {str(e)[:200]}). "
-                                f"Without network access, download {WIKITEXT_HF[name]} elsewhere and pass data_dir=FOLDER.") from None
+    ds = hf_dataset('wikitext', WIKITEXT_HF[name], {'valid': 'validation'}.get(split, split), download, what=f"{name} {split} split",
+                    local=f"pass data_dir= a folder with {' or '.join(_wikitext_names(split)[:3])} (an unpacked WikiText archive)")
     return list(ds['text'])
 
 # %% ../../nbs/08_data.text.ipynb #5d1e1ef0
