@@ -16,13 +16,14 @@ import torch
 from torch.utils.data import Dataset, Subset
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
-from .text import ByteTokenizer
+from .text import ByteTokenizer, hf_dataset
 from .lra import LISTOPS_VOCAB, ListOpsDataset, read_listops_tsv, make_listops, LISTOPS_MINI
 from .pathfinder import PathfinderDataset, read_pathfinder
 
 # %% auto #0
-__all__ = ['BYTES', 'GRAY', 'TASKS', 'encode_bytes', 'TokenSequences', 'PairSequences', 'pad_collate', 'read_imdb', 'read_aan',
-           'read_cifar', 'PixelSequences', 'limit_indices', 'TaskInfo', 'task_datasets', 'task_dataloaders']
+__all__ = ['BYTES', 'IMDB_LOCAL', 'GRAY', 'CIFAR_LOCAL', 'TASKS', 'encode_bytes', 'TokenSequences', 'PairSequences',
+           'pad_collate', 'read_imdb', 'read_aan', 'read_cifar', 'PixelSequences', 'limit_indices', 'TaskInfo',
+           'task_datasets', 'task_dataloaders']
 
 # %% ../../nbs/08c_data.tasks.ipynb #8f34f258
 BYTES = ByteTokenizer()
@@ -63,19 +64,17 @@ def pad_collate(batch:list[tuple], pad_id:int=0, target_pad:int=-100)->tuple:
 def _need(path:Path, what:str, how:str):
     if not path.exists(): raise FileNotFoundError(f"{path}: no {what} here. {how}")
 
-def _hf_split(name:str, split:str, how:str):
-    "A split of a Hugging Face dataset through `datasets` (cached or online), or an error that says how to get local files."
-    try:
-        import datasets
-        return datasets.load_dataset(name, split=split)
-    except Exception as e:
-        raise FileNotFoundError(f"{name} {split}: `datasets` could not load it ({type(e).__name__}). {how}") from None
+IMDB_LOCAL = ("pass root= a folder with aclImdb/{train,test}/{pos,neg}/*.txt "
+              "(the unpacked aclImdb_v1.tar.gz, https://ai.stanford.edu/~amaas/data/sentiment/)")
 
-def read_imdb(root:str|os.PathLike|None, split:str='train')->list[tuple[str, int]]:
-    "`(review, label)` pairs of IMDb's `split` ('train' or 'test') from an `aclImdb` folder, or from HF `imdb` when `root` is None."
+def read_imdb(root:str|os.PathLike|None, # a folder with `aclImdb/` (or `aclImdb` itself); None: HF `imdb` through `datasets`
+              split:str='train', # 'train' or 'test'
+              download:bool|None=None, # without `root`: let `datasets` download; None: the environment variable SKI_TNN_DOWNLOAD decides
+             )->list[tuple[str, int]]:
+    "`(review, label)` pairs of IMDb's `split` from an `aclImdb` folder, or from HF `imdb` when `root` is None."
     if split not in ('train', 'test'): raise ValueError(f"split: expected 'train' or 'test', got {split!r}")
     if root is None:
-        ds = _hf_split('imdb', split, "Pass the folder of the unpacked aclImdb_v1.tar.gz (https://ai.stanford.edu/~amaas/data/sentiment/) instead.")
+        ds = hf_dataset('imdb', split=split, download=download, what='IMDb', local=IMDB_LOCAL)
         return list(zip(ds['text'], ds['label']))
     root = Path(root)
     if (root / 'aclImdb').is_dir(): root = root / 'aclImdb'
@@ -108,11 +107,17 @@ def read_aan(path:str|os.PathLike)->list[tuple[str, str, int]]:
 # %% ../../nbs/08c_data.tasks.ipynb #afbd1e70
 GRAY = np.array([0.2989, 0.5870, 0.1140])
 
-def read_cifar(root:str|os.PathLike|None, split:str='train')->tuple[np.ndarray, np.ndarray]:
-    "Grayscale CIFAR-10 `split` ('train' or 'test') as `(images (N, 1024) float32 in 0..255, labels (N,))`."
+CIFAR_LOCAL = ("pass root= a folder with cifar-10-batches-py/{data_batch_1..5,test_batch} "
+               "(the unpacked cifar-10-python.tar.gz, https://www.cs.toronto.edu/~kriz/cifar.html)")
+
+def read_cifar(root:str|os.PathLike|None, # a folder with `cifar-10-batches-py/` (or that folder); None: HF `cifar10` through `datasets`
+               split:str='train', # 'train' or 'test'
+               download:bool|None=None, # without `root`: let `datasets` download; None: the environment variable SKI_TNN_DOWNLOAD decides
+              )->tuple[np.ndarray, np.ndarray]:
+    "Grayscale CIFAR-10 `split` as `(images (N, 1024) float32 in 0..255, labels (N,))`."
     if split not in ('train', 'test'): raise ValueError(f"split: expected 'train' or 'test', got {split!r}")
     if root is None:
-        ds = _hf_split('cifar10', split, "Pass the folder of the unpacked cifar-10-python.tar.gz (https://www.cs.toronto.edu/~kriz/cifar.html) instead.")
+        ds = hf_dataset('cifar10', split=split, download=download, what='CIFAR-10', local=CIFAR_LOCAL)
         rgb = np.stack([np.asarray(im.convert('RGB'), np.float64) for im in ds['img']])
         return (rgb @ GRAY).reshape(len(rgb), -1).astype(np.float32), np.asarray(ds['label'])
     root = Path(root)
@@ -169,7 +174,8 @@ def _split(ds:Dataset, frac:float=0.1, seed:int=42)->tuple[Subset, Subset]:
     idx = np.random.RandomState(seed).permutation(len(ds)); k = max(1, int(round(frac * len(ds))))
     return Subset(ds, idx[k:].tolist()), Subset(ds, idx[:k].tolist())
 
-def task_datasets(task:str, path:str|os.PathLike|None=None, max_len:int|None=None, cache:bool=True)->tuple[Dataset, Dataset, TaskInfo]:
+def task_datasets(task:str, path:str|os.PathLike|None=None, max_len:int|None=None, cache:bool=True,
+                  download:bool|None=None)->tuple[Dataset, Dataset, TaskInfo]:
     "Training and validation datasets of an LRA task, and its `TaskInfo`."
     if task not in TASKS: raise ValueError(f"task: expected one of {TASKS}, got {task!r}")
     if path is None and task not in ('imdb', 'cifar'): raise ValueError(f"{task}: pass path= (the folder with the data)")
@@ -185,13 +191,13 @@ def task_datasets(task:str, path:str|os.PathLike|None=None, max_len:int|None=Non
         side = 32 if task == 'pathfinder' else 128
         return tr, va, TaskInfo(task, 2, in_features=1, max_len=side * side)
     if task == 'cifar':
-        x, y = read_cifar(p, 'train')
+        x, y = read_cifar(p, 'train', download)
         tr, va = _split(PixelSequences(x, y))
         return tr, va, TaskInfo(task, 10, in_features=1, max_len=1024)
     pad, eos, mask = (BYTES.token_id(t) for t in ('<pad>', '<eos>', '<mask>'))
     if task == 'imdb':
         n = max_len or 4096
-        tr, va = (TokenSequences([encode_bytes(t, n) for t, _ in rows], [y for _, y in rows]) for rows in (read_imdb(p, 'train'), read_imdb(p, 'test')))
+        tr, va = (TokenSequences([encode_bytes(t, n) for t, _ in rows], [y for _, y in rows]) for rows in (read_imdb(p, 'train', download), read_imdb(p, 'test', download)))
         return tr, va, TaskInfo(task, 2, vocab_size=BYTES.vocab_size, pad_id=pad, mask_id=mask, max_len=n)
     n = max_len or 4000                                                   # aan
     folder = p / 'tsv_data' if (p / 'tsv_data').is_dir() else p
@@ -205,11 +211,12 @@ def task_dataloaders(task:str, # one of `TASKS`
                      limit_train_samples:float|int|None=None, # fraction or count of training samples (nested subsets)
                      max_len:int|None=None, # cut token sequences to this length (default: the task's)
                      seed:int=0, # shuffling
+                     download:bool|None=None, # imdb, cifar without `path`: let `datasets` download; None: SKI_TNN_DOWNLOAD decides
                      num_workers:int=0, device=None,
                      wrap:Callable[[Dataset, TaskInfo], Dataset]|None=None, # e.g. a self-pretraining objective
                     )->DataLoaders:
     "fastai `DataLoaders` of tuples for an LRA task; `dls.info` is its `TaskInfo`."
-    tr, va, info = task_datasets(task, path, max_len)
+    tr, va, info = task_datasets(task, path, max_len, download=download)
     if limit_train_samples is not None: tr = Subset(tr, limit_indices(len(tr), limit_train_samples).tolist())
     if wrap is not None: tr, va = wrap(tr, info), wrap(va, info)
     collate = partial(pad_collate, pad_id=info.pad_id)
