@@ -1,21 +1,35 @@
 #!/usr/bin/env python
 """Offline docs and README for ski_tnn.
 
-    python tools/docs.py render   # _proc/ (from nbdev-proc-nbs) -> _docs/ with smalldocs, pages named as nbdev names them
-    python tools/docs.py check    # _docs/index.html and one page per notebook exist and show no error output
+    python tools/docs.py render   # _proc/ (from nbdev-proc-nbs) -> _docs/ with smalldocs, pages named as nbdev names them,
+                                  # formulas converted to MathML, search usable from pages opened from disk
+    python tools/docs.py check    # _docs/index.html and one page per notebook exist, show no error output and no raw TeX
     python tools/docs.py readme [--check]  # README.md from _proc/index.ipynb (--check: fail if README.md is stale)
 
 `nbdev-docs` renders the site with Quarto where Quarto is installed; Quarto's installer needs the network, so on machines
 without it `make docs` runs `nbdev-proc-nbs` (all of nbdev's processing) and then this script, which renders the processed
 notebooks with the pure-Python `smalldocs` renderer.
+
+Formulas: smalldocs writes maths as TeX between `\\(...\\)` and `\\[...\\]` for KaTeX to typeset in the browser, and
+loads KaTeX from a CDN, so a page read offline shows raw TeX. `render` converts every formula to MathML at build time
+with `latex2mathml` (browsers render MathML natively), drops the KaTeX tags, and fails on a formula it cannot convert,
+naming the page and the formula. `check` fails when TeX is left in the visible text of a page (code blocks aside).
+
+Reading the site: open `_docs/index.html` in a browser. Browsers refuse `fetch()` of `file://` URLs, which smalldocs'
+search uses to load `search.json`, so `render` also writes the index as `search-index.js` and gives each page a few
+lines that load it through a script tag when the page comes from disk. To serve the site instead:
+
+    python -m http.server -d _docs 8000   # then open http://localhost:8000
 """
 from __future__ import annotations
-import json, os, re, shutil, subprocess, sys, tempfile
+import html, json, os, re, shutil, subprocess, sys, tempfile
+from html.parser import HTMLParser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PROC, DOCS, NBS = ROOT / '_proc', ROOT / '_docs', ROOT / 'nbs'
 ERROR_MARKS = ('Traceback (most recent call last)', 'cell-output-error', 'Error in ', 'ModuleNotFoundError')
+SERVE_NOTE = "docs: open _docs/index.html in a browser (search works from disk too), or serve: python -m http.server -d _docs 8000"
 
 
 def die(msg: str) -> None:
@@ -67,7 +81,10 @@ def render() -> None:
             for old, new in renames.items(): text = re.sub(rf'(?<![\w/.-]){re.escape(old)}\b', new, text)
             sidebar.write_text(text)
         yml = site / 'nbdev.yml'
-        yml.write_text(re.sub(r'output-dir:.*', f'output-dir: {DOCS}', yml.read_text()))
+        text = re.sub(r'output-dir:.*', f'output-dir: {DOCS}', yml.read_text())
+        # the package has no hosted site or public repository yet: nbdev writes `site-url: "/"` and `repo-url: ""`
+        text = re.sub(r'\n *(site-url: "/?"|repo-url: "")', '', text)
+        yml.write_text(text)
         if DOCS.exists(): shutil.rmtree(DOCS)
         r = subprocess.run([shutil.which('smalldocs') or 'smalldocs', 'render', '--quiet', str(site)], text=True, capture_output=True)
         sys.stdout.write(r.stdout); sys.stderr.write(r.stderr)
@@ -75,7 +92,95 @@ def render() -> None:
         broken = [l for l in (r.stdout + r.stderr).splitlines() if 'broken link' in l]
         if broken: die("broken links:\n" + '\n'.join(broken))
     finally: shutil.rmtree(site, ignore_errors=True)
-    print(f"docs: rendered {len(list(DOCS.glob('*.html')))} pages into {DOCS.relative_to(ROOT)}/")
+    n = to_mathml()
+    offline_search()
+    print(f"docs: rendered {len(pages())} pages into {DOCS.relative_to(ROOT)}/, {n} formulas as MathML")
+
+
+def pages() -> list[Path]: return sorted(p for p in DOCS.rglob('*.html') if 'site_libs' not in p.parts)
+
+
+# smalldocs' maths: `<span class="math inline">\(TeX\)</span>` and `<span class="math display">\[TeX\]</span>`, TeX html-escaped
+MATH = re.compile(r'<span class="math (inline|display)">\\[(\[](.*?)\\[)\]]</span>', re.S)
+KATEX_TAGS = re.compile(r'<link[^>]*katex[^>]*>|<script[^>]*katex[^>]*></script>')
+
+
+def tex2mathml(tex: str, display: bool) -> str:
+    "MathML for `tex`; raises ValueError when latex2mathml fails or passes a command through unconverted (`<mi>\\foo</mi>`)."
+    from latex2mathml.converter import convert
+    try: out = convert(tex, display='block' if display else 'inline')
+    except Exception as e: raise ValueError(f"{type(e).__name__}: {e}") from e
+    if '\\' in out or '<merror' in out: raise ValueError("unknown command left in the MathML")
+    return out
+
+
+def to_mathml() -> int:
+    "Convert every formula in `_docs/` to MathML and drop the KaTeX tags; fail naming page and formula on one it cannot convert."
+    n, bad = 0, []
+    for page in pages():
+        text = page.read_text()
+        def sub(m):
+            nonlocal n
+            tex = html.unescape(m.group(2))
+            try: out = tex2mathml(tex, m.group(1) == 'display')
+            except ValueError as e: bad.append(f"{page.relative_to(ROOT)}: {tex!r}: {e}"); return m.group(0)
+            n += 1
+            return f'<span class="math {m.group(1)}">{out}</span>'
+        new = KATEX_TAGS.sub('', MATH.sub(sub, text))
+        if new != text: page.write_text(new)
+    if bad: die("latex2mathml cannot convert these formulas:\n  " + '\n  '.join(bad))
+    return n
+
+
+# smalldocs' search fetches `search.json`; from file:// that fails, so on file:// pages load it as a script instead
+SEARCH_SHIM = ('<script>/* search from file://: fetch() of files is refused, a script tag is not */'
+    'if(location.protocol==="file:"){const f=window.fetch;window.fetch=(u,o)=>{const s=String(u);'
+    'if(!s.endsWith("search.json"))return f(u,o);return new Promise((ok,no)=>{const t=document.createElement("script");'
+    't.src=s.replace(/search\\.json$/,"search-index.js");t.onload=()=>ok(new Response(JSON.stringify(window.smalldocsSearchIndex)));'
+    't.onerror=no;document.head.append(t);});};}</script>')
+
+
+def offline_search() -> None:
+    "Write `search-index.js` beside `search.json` and put the file:// shim before smalldocs' scripts on every page."
+    index = DOCS / 'search.json'
+    if not index.exists(): return
+    (DOCS / 'search-index.js').write_text('window.smalldocsSearchIndex = ' + index.read_text().strip() + ';\n')
+    for page in pages():
+        text = page.read_text()
+        if SEARCH_SHIM in text or '<script' not in text: continue
+        i = text.index('<script')
+        page.write_text(text[:i] + SEARCH_SHIM + text[i:])
+
+
+class VisibleText(HTMLParser):
+    "The text a reader sees: the <title> and the <body>, without scripts, styles, code, preformatted text or MathML."
+    SKIP = {'script', 'style', 'code', 'pre', 'math', 'head', 'svg', 'textarea'}
+    VOID = {'area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr'}
+    def __init__(self):
+        super().__init__(convert_charrefs=True); self.stack, self.parts = [], []
+    def handle_starttag(self, tag, attrs):
+        if tag not in self.VOID: self.stack.append(tag)
+    def handle_endtag(self, tag):
+        if tag in self.stack:
+            while self.stack and self.stack.pop() != tag: pass
+    def handle_data(self, data):
+        inside = set(self.stack)
+        if 'title' in inside and 'svg' not in inside or not inside & self.SKIP: self.parts.append(data)
+    @classmethod
+    def of(cls, text: str) -> str:
+        p = cls(); p.feed(text); p.close(); return ' '.join(p.parts)
+
+
+# TeX a reader should never see: delimiters, common commands, and `$...$` spans (Pandoc's rule: no space inside the
+# dollars, no digit right after the closing one, so "$5 and $10" is not maths)
+RAW_TEX = re.compile(r'\\[(\[]|\\(frac|top|mathbb|mathrm|mathcal|sum|sqrt|cdot|left|right|begin|end|alpha|beta|gamma|lambda|'
+                     r'sigma|epsilon|odot|otimes|qquad|quad|approx|le|ge|in|times)\b|\$\$|\$[^$\s](?:[^$\n]*?[^$\s\\])?\$(?!\d)')
+
+
+def raw_tex(page: Path) -> list[str]:
+    "The raw TeX left in the visible text of `page`, with a little context."
+    text = VisibleText.of(page.read_text(errors='replace'))
+    return [text[max(0, m.start() - 30):m.end() + 30].replace('\n', ' ') for m in RAW_TEX.finditer(text)]
 
 
 def check() -> None:
@@ -86,11 +191,14 @@ def check() -> None:
     for nb in nbs:
         page = DOCS / nb.relative_to(NBS).parent / page_name(nb)
         if not page.exists(): problems.append(f"{nb.relative_to(ROOT)}: page {page.relative_to(ROOT)} missing"); continue
-        html = page.read_text(errors='replace')
-        hits = [m for m in ERROR_MARKS if m in html]
+        text = page.read_text(errors='replace')
+        hits = [m for m in ERROR_MARKS if m in text]
         if hits: problems.append(f"{page.relative_to(ROOT)}: error output ({', '.join(hits)})")
+    for page in pages():
+        problems += [f"{page.relative_to(ROOT)}: raw TeX in the text: ...{t}..." for t in raw_tex(page)]
     if problems: die("docs check failed:\n  " + '\n  '.join(problems))
-    print(f"docs: {len(nbs)} notebooks, {len(nbs)} pages in {DOCS.relative_to(ROOT)}/, no error output")
+    print(f"docs: {len(nbs)} notebooks, {len(nbs)} pages in {DOCS.relative_to(ROOT)}/, no error output, no raw TeX")
+    print(SERVE_NOTE)
 
 
 def readme_text() -> str:
