@@ -40,9 +40,10 @@ nbtest: install  ## run the notebooks' lesson cells (Triton kernels through the 
 	if [[ $$n -eq 0 ]]; then echo "error: nbdev-test ran no notebook"; exit 1; fi; \
 	echo "$$n passed, 0 failed"
 
-test: sync nbtest  ## sync check, notebook tests, docs processing and README freshness
+test: sync nbtest  ## sync check, notebook tests, docs processing, README freshness, no working notes in the text
 	nbdev-proc-nbs > /dev/null 2>&1 || { echo "error: nbdev-proc-nbs failed"; nbdev-proc-nbs; exit 1; }
 	$(BIN)/python tools/docs.py readme --check
+	$(BIN)/python tools/check_words.py
 
 test-slow:  ## also the #| slow cells
 	$(MAKE) test NBDEV_FLAGS=slow
@@ -66,7 +67,7 @@ run-nbs: install  ## execute every notebook in place (refreshes stored outputs a
 	nbdev-export
 	$(MAKE) readme
 
-demo: install  ## the main job: ListOps-mini, SKI-TNN / FD-TNN / TNN on the CPU; table and demo/demo.png
+demo: install  ## ListOps-mini accuracy and time per training step against length, SKI-TNN / FD-TNN / TNN on the CPU; table and demo/demo.png
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BIN)/ski-tnn demo --out demo
 
 clean:  ## remove build outputs (not the venv)
