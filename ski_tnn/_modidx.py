@@ -16,6 +16,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'ski_tnn.bench.fit_slope': ('bench.html#fit_slope', 'ski_tnn/bench.py'),
                                'ski_tnn.bench.load_rows': ('bench.html#load_rows', 'ski_tnn/bench.py'),
                                'ski_tnn.bench.make_call': ('bench.html#make_call', 'ski_tnn/bench.py'),
+                               'ski_tnn.bench.plot_time_vs_n': ('bench.html#plot_time_vs_n', 'ski_tnn/bench.py'),
+                               'ski_tnn.bench.plot_vs_n': ('bench.html#plot_vs_n', 'ski_tnn/bench.py'),
                                'ski_tnn.bench.run_bench_command': ('bench.html#run_bench_command', 'ski_tnn/bench.py'),
                                'ski_tnn.bench.select': ('bench.html#select', 'ski_tnn/bench.py'),
                                'ski_tnn.bench.warm_allocator': ('bench.html#warm_allocator', 'ski_tnn/bench.py')},
