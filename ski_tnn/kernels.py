@@ -18,8 +18,9 @@ try:
 except ImportError: HAS_TRITON = False
 
 # %% auto #0
-__all__ = ['LAUNCHES', 'BLOCKED_MAX_N', 'interpreting', 'use_kernels', 'kernels_enabled', 'toeplitz_coef_grad', 'ToeplitzBlocked',
-           'toeplitz_blocked', 'InterpT', 'BandInterp', 'ski_fused']
+__all__ = ['LAUNCHES', 'BLOCKED_MAX_N', 'TOLERANCE', 'interpreting', 'use_kernels', 'kernels_enabled', 'toeplitz_coef_grad',
+           'ToeplitzBlocked', 'toeplitz_blocked', 'InterpT', 'BandInterp', 'ski_fused', 'rel_err', 'check_toeplitz',
+           'check_ski', 'check_mixers', 'bench_ms', 'copy_bandwidth', 'measure_toeplitz', 'measure_ski']
 
 # %% ../nbs/06_kernels.ipynb #c4e8593b
 _state = threading.local()
@@ -223,3 +224,187 @@ def ski_fused(x:Tensor, # `(batch, n, dim)`
     z = InterpT.apply(x, rank)
     z = toeplitz_matvec(kuu.float(), z, n_fft=fft_len(rank))   # an explicit FFT length: the FFT path, not the dispatch
     return BandInterp.apply(x, band, z)
+
+# %% ../nbs/06_kernels.ipynb #e1c0a001
+TOLERANCE = {torch.float32: 1e-4, torch.float16: 5e-3, torch.bfloat16: 1e-2} # relative error allowed against float64
+
+def rel_err(a:Tensor, ref:Tensor)->float:
+    "Relative Frobenius error `|a - ref| / |ref|`, computed in float64 (NaN stays NaN)."
+    a, ref = a.detach().double(), ref.detach().double()
+    return ((a - ref).norm() / ref.norm().clamp_min(1e-300)).item()
+
+def _verdict(err:float, err_torch:float, dtype:torch.dtype)->tuple[float, bool]:
+    "The tolerance (`TOLERANCE`, or twice the torch path's own error where that is larger) and whether `err` is within it."
+    tol = max(TOLERANCE[dtype], 2 * err_torch)
+    return tol, bool(err <= tol)
+
+def _errs(outs, refs)->float: return max(rel_err(a, r) for a, r in zip(outs, refs) if r is not None)
+
+def _f64(*ts): return [t.detach().double().requires_grad_() for t in ts]
+
+def check_toeplitz(device='cuda', dtypes=(torch.float32, torch.bfloat16),
+                   shapes=((1, 5, 3), (2, 37, 64), (3, 70, 3), (2, 256, 256), (1, 1000, 64), (2, 1024, 256)), # `(batch, n, dim)`
+                   seed:int=0)->list[dict]:
+    "`toeplitz_blocked` (values, `dL/dx`, `dL/dcoef`) against the FFT product in float64, next to the torch path in the same dtype."
+    rows = []
+    for dt in dtypes:
+        for (b, n, d) in shapes:
+            for causal in (False, True):
+                torch.manual_seed(seed + n + d)
+                x = torch.randn(b, n, d, device=device).to(dt).requires_grad_()
+                coef = (torch.randn(d, n if causal else 2 * n - 1, device=device) * n ** -.5).requires_grad_()
+                g = torch.randn(b, n, d, device=device).to(dt)
+                c64, x64 = _f64(coef, x)
+                ref = [toeplitz_matvec(c64, x64, causal)]; ref += torch.autograd.grad(ref[0], (c64, x64), g.double())
+                before = LAUNCHES['toeplitz']
+                out = [toeplitz_blocked(coef, x, causal)]; out += torch.autograd.grad(out[0], (coef, x), g)
+                launched = LAUNCHES['toeplitz'] - before
+                with use_kernels(False):
+                    tor = [toeplitz_matvec(coef, x, causal)]; tor += torch.autograd.grad(tor[0], (coef, x), g)
+                err, err_t = _errs(out, ref), _errs(tor, ref)
+                tol, ok = _verdict(err, err_t, dt)
+                rows.append(dict(check='toeplitz_blocked', mode='causal' if causal else 'bidirectional', dtype=str(dt)[6:],
+                                 shape=(b, n, d), err=err, err_torch=err_t, tol=tol, launched=launched, ok=ok and launched > 0))
+    return rows
+
+def check_ski(device='cuda', dtypes=(torch.float32, torch.bfloat16),
+              shapes=((1, 5, 3, 2, 1), (2, 37, 64, 5, 5), (3, 70, 3, 8, 9), (2, 1000, 256, 32, 17), (1, 4099, 64, 32, 17)), # `(batch, n, dim, rank, taps)`
+              seed:int=0)->list[dict]:
+    "`ski_fused` against the torch SKI product in float64, and `SkiTno` with the kernels on against it with them off."
+    from ski_tnn.ski import interp_weights, interp_t, interp, band_blocked, SkiTno   # ski imports this module: import at call time
+    rows = []
+    def ski_ref(x, band, kuu, r):
+        k, f = interp_weights(x.shape[1], r, x.device, x.dtype)
+        return band_blocked(x, band) + interp(toeplitz_matvec(kuu, interp_t(x, k, f, r)), k, f)
+    for dt in dtypes:
+        for (b, n, d, r, taps) in shapes:
+            torch.manual_seed(seed + n + d)
+            x = torch.randn(b, n, d, device=device).to(dt).requires_grad_()
+            band = (torch.randn(d, taps, device=device) * taps ** -.5).requires_grad_()
+            kuu = (torch.randn(d, 2 * r - 1, device=device) * r ** -.5).requires_grad_()
+            g = torch.randn(b, n, d, device=device).to(dt)
+            x64, b64, k64 = _f64(x, band, kuu)
+            ref = [ski_ref(x64, b64, k64, r)]; ref += torch.autograd.grad(ref[0], (x64, b64, k64), g.double())
+            before = LAUNCHES['interp_t'] + LAUNCHES['band_lerp']
+            out = [ski_fused(x, band, kuu)]; out += torch.autograd.grad(out[0], (x, band, kuu), g)
+            launched = LAUNCHES['interp_t'] + LAUNCHES['band_lerp'] - before
+            xf = x.float()
+            tor = [ski_ref(xf, band, kuu, r).to(dt)]; tor += torch.autograd.grad(tor[0], (x, band, kuu), g)
+            err, err_t = _errs(out, ref), _errs(tor, ref)
+            tol, ok = _verdict(err, err_t, dt)
+            rows.append(dict(check='ski_fused', mode='bidirectional', dtype=str(dt)[6:], shape=(b, n, d), err=err, err_torch=err_t,
+                             tol=tol, launched=launched, ok=ok and launched > 0))
+            m = SkiTno(d, rank=r, taps=taps).to(device)
+            rows.append(_check_module(m, 'SkiTno', x, g, ('interp_t', 'band_lerp'), dt))
+    return rows
+
+def _check_module(m, name:str, x:Tensor, g:Tensor, kernels:tuple, dt)->dict:
+    "One module, kernels on and off, values and the gradients of the input and every parameter against the module in float64."
+    import copy
+    m64 = copy.deepcopy(m).double()
+    x = x.detach().requires_grad_()
+    x64 = x.detach().double().requires_grad_()
+    ref = [m64(x64)]; ref += torch.autograd.grad(ref[0], [x64, *m64.parameters()], g.double(), allow_unused=True)
+    def run(on):
+        with use_kernels(on):
+            y = m(x)
+            return [y, *torch.autograd.grad(y, [x, *m.parameters()], g, allow_unused=True)]
+    before = sum(LAUNCHES[k] for k in kernels)
+    out = run(True)
+    launched = sum(LAUNCHES[k] for k in kernels) - before
+    tor = run(False)
+    err = max(rel_err(a, r) for a, r in zip(out, ref) if r is not None and a is not None)
+    err_t = max(rel_err(a, r) for a, r in zip(tor, ref) if r is not None and a is not None)
+    tol, ok = _verdict(err, err_t, dt)
+    return dict(check=name, mode='causal' if getattr(m, 'causal', False) else 'bidirectional', dtype=str(dt)[6:], shape=tuple(x.shape),
+                err=err, err_torch=err_t, tol=tol, launched=launched, ok=ok and launched > 0)
+
+def check_mixers(mixers:dict, # name -> mixer class, e.g. `ski_tnn.model.MIXERS`
+                 names=('tnn', 'ski', 'ssm'), device='cuda', dtypes=(torch.float32, torch.bfloat16),
+                 shapes=((2, 37, 16), (2, 300, 64), (1, 1000, 128)), seed:int=0)->list[dict]:
+    "Whole mixers, forward and backward, with the kernels on and off, against the same mixer in float64."
+    rows = []
+    for dt in dtypes:
+        for name in names:
+            for causal in (False, True):
+                for (b, n, d) in shapes:
+                    torch.manual_seed(seed + n + d)
+                    m = mixers[name](d, causal=causal).to(device)
+                    x, g = torch.randn(b, n, d, device=device).to(dt), torch.randn(b, n, d, device=device).to(dt)
+                    ks = ('interp_t', 'band_lerp') if name == 'ski' and not causal else ('toeplitz',)
+                    rows.append(_check_module(m, name, x, g, ks, dt))
+    return rows
+
+# %% ../nbs/06_kernels.ipynb #e1c0a002
+def bench_ms(fn, device='cuda')->float:
+    "Median milliseconds of `fn()`: `triton.testing.do_bench` on a GPU (L2 flushed between calls), wall time on the CPU."
+    if torch.device(device).type == 'cuda':
+        from triton.testing import do_bench
+        return do_bench(fn, warmup=10, rep=40, return_mode='median')
+    from ski_tnn.measure import time_ms
+    return time_ms(fn, reps=3, device=device)
+
+def copy_bandwidth(device='cuda', nbytes:int=2**30)->float: # bytes per second, read plus write
+    "The device's copy bandwidth: a `nbytes` tensor copied into another, counting the bytes read and the bytes written."
+    src = torch.randn(nbytes // 4, device=device); dst = torch.empty_like(src)
+    return 2 * nbytes / (bench_ms(lambda: dst.copy_(src), device) * 1e-3)
+
+def _fwd_bwd(f, inputs, g):
+    "A call running `f()` forward and back-propagating `g` to `inputs`."
+    return lambda: torch.autograd.grad(f(), inputs, g)
+
+def measure_toeplitz(device='cuda', dtypes=(torch.float32, torch.bfloat16), ns=(128, 256, 512, 1024, 2048, 4096),
+                     batch:int=4, dim:int=1024, copy_bw:float|None=None)->list[dict]:
+    "Time the blocked kernel and the FFT path (forward, forward + backward); bytes moved and FLOP rate of the kernel's forward."
+    copy_bw = copy_bw or copy_bandwidth(device)
+    rows = []
+    for dt in dtypes:
+        for causal in (False, True):
+            for n in ns:
+                torch.manual_seed(n)
+                x = torch.randn(batch, n, dim, device=device).to(dt).requires_grad_()
+                coef = (torch.randn(dim, n if causal else 2 * n - 1, device=device) * n ** -.5).requires_grad_()
+                g = torch.randn(batch, n, dim, device=device).to(dt)
+                with torch.no_grad():
+                    kf = bench_ms(lambda: toeplitz_blocked(coef, x, causal), device)
+                    with use_kernels(False): tf = bench_ms(lambda: toeplitz_matvec(coef, x, causal), device)
+                kb = bench_ms(_fwd_bwd(lambda: toeplitz_blocked(coef, x, causal), (coef, x), g), device)
+                with use_kernels(False): tb = bench_ms(_fwd_bwd(lambda: toeplitz_matvec(coef, x, causal), (coef, x), g), device)
+                nbytes = 2 * x.numel() * x.element_size() + coef.numel() * coef.element_size()  # read x, write y, read coef
+                flops = 2 * batch * dim * (n * (n + 1) // 2 if causal else n * n)               # one multiply-add per matrix entry
+                rows.append(dict(kernel='toeplitz', mode='causal' if causal else 'bidirectional', dtype=str(dt)[6:], n=n, batch=batch,
+                                 dim=dim, bytes=nbytes, kernel_ms=kf, torch_ms=tf, kernel_fb_ms=kb, torch_fb_ms=tb,
+                                 bw_frac=nbytes / (kf * 1e-3) / copy_bw, torch_bw_frac=nbytes / (tf * 1e-3) / copy_bw,
+                                 tflops=flops / (kf * 1e-3) / 1e12))
+    return rows
+
+def measure_ski(device='cuda', dtypes=(torch.float32, torch.bfloat16), ns=(1024, 4096, 16384, 65536),
+                batch:int=4, dim:int=1024, rank:int=32, taps:int=17, copy_bw:float|None=None)->list[dict]:
+    "Time each SKI kernel, `ski_fused` and `SkiTno` with the kernels on and off; bandwidth from the bytes each must move."
+    from ski_tnn.ski import SkiTno
+    copy_bw = copy_bw or copy_bandwidth(device)
+    rows = []
+    for dt in dtypes:
+        for n in ns:
+            torch.manual_seed(n)
+            x = torch.randn(batch, n, dim, device=device).to(dt).requires_grad_()
+            band = torch.randn(dim, taps, device=device).requires_grad_()
+            kuu = torch.randn(dim, 2 * rank - 1, device=device).requires_grad_()
+            z = torch.randn(batch, rank, dim, device=device)
+            g = torch.randn(batch, n, dim, device=device).to(dt)
+            m = SkiTno(dim, rank=rank, taps=taps).to(device)
+            xs = x.numel() * x.element_size()                       # one pass over x (or y)
+            with torch.no_grad():
+                t = dict(interp_t=bench_ms(lambda: InterpT.apply(x, rank), device),
+                         band_lerp=bench_ms(lambda: BandInterp.apply(x, band, z), device),
+                         ski_fused=bench_ms(lambda: ski_fused(x, band, kuu), device))
+                with use_kernels(): t['SkiTno'] = bench_ms(lambda: m(x), device)
+                with use_kernels(False): t['SkiTno_torch'] = bench_ms(lambda: m(x), device)
+            with use_kernels(): t['SkiTno_fb'] = bench_ms(_fwd_bwd(lambda: m(x), [x, *m.parameters()], g), device)
+            with use_kernels(False): t['SkiTno_torch_fb'] = bench_ms(_fwd_bwd(lambda: m(x), [x, *m.parameters()], g), device)
+            moved = dict(interp_t=xs, band_lerp=2 * xs, ski_fused=2 * xs, SkiTno=2 * xs, SkiTno_torch=2 * xs)  # the minimum: read x, write y
+            for k, ms in t.items():
+                row = dict(kernel=k, mode='bidirectional', dtype=str(dt)[6:], n=n, batch=batch, dim=dim, ms=ms)
+                if k in moved: row.update(bytes=moved[k], bw_frac=moved[k] / (ms * 1e-3) / copy_bw)
+                rows.append(row)
+    return rows
