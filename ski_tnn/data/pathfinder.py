@@ -286,7 +286,8 @@ def make_pathfinder(out:str|os.PathLike, # the release's `pathfinder<resolution>
     "Generate `n` images with labels balanced at random and write them in the LRA release layout."
     if n < 1: raise ValueError(f"n: expected a positive number of images, got {n}")
     root = Path(out) / spec.folder
-    for b in progress_bar(range((n + per_folder - 1) // per_folder), display=progress):
+    batches = range((n + per_folder - 1) // per_folder)
+    for b in (progress_bar(batches) if progress else batches):   # no bar object at all: a console bar prints even when hidden
         lines = []
         for i in range(b * per_folder, min(n, (b + 1) * per_folder)):
             s = generate_pathfinder([seed, i], spec)
@@ -327,7 +328,7 @@ class PathfinderDataset(Dataset):
     "Pathfinder images as `(pixels (size*size, 1) in [-1, 1], label)`."
     def __init__(self, items:list[tuple[Path, int]], cache:bool=False, progress:bool=False):
         self.items = items
-        self.images = [self._load(p) for p, _ in progress_bar(items, display=progress)] if cache else None
+        self.images = [self._load(p) for p, _ in (progress_bar(items) if progress else items)] if cache else None
     @staticmethod
     def _load(path:Path)->np.ndarray:
         if not path.exists(): raise FileNotFoundError(f"{path}: Pathfinder image listed in the metadata is missing")
