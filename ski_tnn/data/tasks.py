@@ -209,9 +209,9 @@ def task_dataloaders(task:str, # one of `TASKS`
                      limit_train_samples:float|int|None=None, # fraction or count of training samples (nested subsets)
                      max_len:int|None=None, # cut token sequences to this length (default: the task's)
                      seed:int=0, # shuffling
-                     download:bool|None=None, # imdb, cifar without `path`: let `datasets` download; None: SKI_TNN_DOWNLOAD decides
                      num_workers:int=0, device=None,
                      wrap:Callable[[Dataset, TaskInfo], Dataset]|None=None, # e.g. a self-pretraining objective
+                     download:bool|None=None, # imdb, cifar without `path`: let `datasets` download; None: SKI_TNN_DOWNLOAD decides
                     )->DataLoaders:
     "fastai `DataLoaders` of tuples for an LRA task; `dls.info` is its `TaskInfo`."
     tr, va, info = task_datasets(task, path, max_len, download=download)
