@@ -123,7 +123,7 @@ def to_mathml() -> int:
             nonlocal n
             tex = html.unescape(m.group(2))
             try: out = tex2mathml(tex, m.group(1) == 'display')
-            except ValueError as e: bad.append(f"{page.relative_to(ROOT)}: {tex!r}: {e}"); return m.group(0)
+            except ValueError as e: bad.append(f"{page.relative_to(ROOT)}: {tex}   ({e})"); return m.group(0)
             n += 1
             return f'<span class="math {m.group(1)}">{out}</span>'
         new = KATEX_TAGS.sub('', MATH.sub(sub, text))
