@@ -13,8 +13,8 @@ from .data.lra import make_listops, LISTOPS, LISTOPS_MINI
 from .data.pathfinder import make_pathfinder, pathfinder_spec
 
 # %% auto #0
-__all__ = ['COMMANDS', 'POSITIONAL', 'int_list', 'bench_cmd', 'run_demo', 'data_cmd', 'train_cmd', 'eval_cmd', 'extrapolate_cmd',
-           'demo_cmd', 'main']
+__all__ = ['DEMO_NAMES', 'COMMANDS', 'POSITIONAL', 'int_list', 'bench_cmd', 'step_times', 'run_demo', 'data_cmd', 'train_cmd',
+           'eval_cmd', 'extrapolate_cmd', 'demo_cmd', 'main']
 
 # %% ../nbs/10_cli.ipynb #1483930a
 def int_list(s:str, name:str)->list[int]:
@@ -43,36 +43,91 @@ def bench_cmd(mixers:str='tnn,ski,fd,ssm,attn', # comma-separated mixer names (s
         if json: print(jsonlib.dumps(r), flush=True)
         else: print(f"{r['mixer']:5s} n={r['n']:6d}  {r['ms']:9.2f} ms  {r['peak_mb']:9.1f} MiB  ({'causal' if causal else 'bidirectional'}, {'fwd+bwd' if backward else 'fwd'}, {r['unit']}, {r['device']})")
 
+DEMO_NAMES = {'ski': 'SKI-TNN', 'fd': 'FD-TNN', 'tnn': 'TNN', 'ssm': 'S4D', 'attn': 'Transformer'}
+
+def step_times(mixers:list[str], # mixer names; each gets the `cpu` preset's ListOps classifier
+               ns:list[int], # sequence lengths
+               batch:int=2, reps:int=3,
+               max_n:dict|None=None, # per mixer, the longest length to time (e.g. `{'attn': 8192}`: quadratic cost)
+               seed:int=0)->dict[str, dict[int, float]]:
+    "Median milliseconds of one training step (forward, loss, backward) of each mixer's small classifier, mixers interleaved per length."
+    import numpy as np, torch
+    from dataclasses import replace
+    from ski_tnn.learner import preset
+    from ski_tnn.measure import time_ms
+    from ski_tnn.model import SequenceClassifier
+    max_n, out = max_n or {}, {m: {} for m in mixers}
+    for n in ns:
+        torch.manual_seed(seed)
+        calls = {}
+        for m in mixers:
+            if n > max_n.get(m, n): continue
+            model = SequenceClassifier(replace(preset('listops-mini', 'clf', m, 'cpu')[0], vocab_size=32), 10)
+            x, y = torch.randint(0, 32, (batch, n)), torch.randint(0, 10, (batch,))
+            def step(model=model, x=x, y=y):
+                model.zero_grad(set_to_none=True)
+                torch.nn.functional.cross_entropy(model(x), y).backward()
+            step(); calls[m] = step                                    # warm-up
+        times = {m: [] for m in calls}
+        for _ in range(reps):
+            for m, call in calls.items(): times[m].append(time_ms(call, reps=1, warmup=0))
+        for m in calls: out[m][n] = float(np.median(times[m]))
+    return out
+
 def run_demo(out:str|Path='demo', mixers:list[str]=('ski', 'fd', 'tnn'), epochs:int=3, seed:int=0,
-             n_train:int=10000, n_valid:int=1000)->list[dict]:
-    "ListOps-mini: generate, train each mixer with the cpu preset, print accuracy and seconds per epoch, save `out/demo.png`."
+             n_train:int=10000, n_valid:int=1000,
+             ns:list[int]=(256, 1024, 4096, 16384), # lengths for the time per training step
+             reference:str|None='attn', # also time this mixer (not trained), up to `reference_max_n`
+             reference_max_n:int=8192,
+             check:bool=True, # raise if a trained mixer does not beat the majority class
+            )->dict:
+    "ListOps-mini accuracy of each mixer (cpu preset) and time per training step against length; table and `out/demo.png`."
     import numpy as np, matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     from ski_tnn.learner import train_task
     from ski_tnn.data.lra import read_listops_tsv
+    from ski_tnn.data.text import atomic_write_text
     out = Path(out); data = out / 'listops-mini'
     if not (data / 'basic_train.tsv').exists(): make_listops(data, n_train, n_valid, n_valid, seed, LISTOPS_MINI)
     majority = np.bincount([y for _, y in read_listops_tsv(data / 'basic_val.tsv')], minlength=10).max() / n_valid
-    names = {'ski': 'SKI-TNN', 'fd': 'FD-TNN', 'tnn': 'TNN', 'ssm': 'S4D', 'attn': 'Transformer'}
+    name = lambda m: DEMO_NAMES.get(m, m)
     rows = []
     for m in mixers:
-        print(f"training {names.get(m, m)} ...", flush=True)
+        print(f"training {name(m)} ...", flush=True)
         r = train_task('listops-mini', 'clf', m, 'cpu', data=data, out=out / m, epochs=epochs, seed=seed, quiet=True)
         rows.append({'mixer': m, 'accuracy': r['final']['accuracy'], 'sec_per_epoch': float(np.mean(r['seconds_per_epoch'])),
                      'curve': [h['accuracy'] for h in r['history']]})
+    timed = list(mixers) + ([reference] if reference and reference not in mixers else [])
+    print(f"timing one training step at n = {', '.join(map(str, ns))} ...", flush=True)
+    steps = step_times(timed, list(ns), max_n={reference: reference_max_n} if reference else None, seed=seed)
     print(f"\nListOps-mini ({n_train} training examples, {epochs} epochs, cpu preset); majority class {majority:.3f}")
     print(f"{'model':12s} {'accuracy':>9s} {'s/epoch':>8s}")
-    for r in rows: print(f"{names.get(r['mixer'], r['mixer']):12s} {r['accuracy']:9.3f} {r['sec_per_epoch']:8.1f}")
-    fig, ax = plt.subplots(1, 2, figsize=(9, 3.2))
-    for r in rows: ax[0].plot(range(1, len(r['curve']) + 1), r['curve'], 'o-', label=names.get(r['mixer'], r['mixer']))
-    ax[0].axhline(majority, color='gray', ls=':', label='majority class'); ax[0].set_xlabel('epoch'); ax[0].set_ylabel('validation accuracy'); ax[0].legend()
-    ax[1].bar([names.get(r['mixer'], r['mixer']) for r in rows], [r['sec_per_epoch'] for r in rows]); ax[1].set_ylabel('seconds per epoch')
-    fig.suptitle('ListOps-mini, cpu preset'); fig.tight_layout(); fig.savefig(out / 'demo.png', dpi=120)
-    from ski_tnn.data.text import atomic_write_text
-    atomic_write_text(out / 'demo.json', jsonlib.dumps({'majority': float(majority), 'rows': rows}, indent=1))
+    for r in rows: print(f"{name(r['mixer']):12s} {r['accuracy']:9.3f} {r['sec_per_epoch']:8.1f}")
+    print(f"\nms per training step (batch 2, same models):")
+    print(f"{'model':12s}" + ''.join(f"{'n=' + str(n):>10s}" for n in ns))
+    for m in timed: print(f"{name(m):12s}" + ''.join(f"{steps[m][n]:10.1f}" if n in steps[m] else f"{'':>10s}" for n in ns))
+    fastest = {n: min((m for m in timed if n in steps[m]), key=lambda m: steps[m][n]) for n in ns}
+    best = max(rows, key=lambda r: r['accuracy'])['mixer']
+    reading = (f"Most accurate here: {name(best)}. Fastest step: " + ', '.join(f"{name(m)} at n={n}" for n, m in fastest.items()) + '.')
+    print(reading)
+    fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
+    for r in rows: ax[0].plot(range(1, len(r['curve']) + 1), r['curve'], 'o-', label=name(r['mixer']))
+    ax[0].axhline(majority, color='gray', ls=':', label='majority class')
+    ax[0].set_xlabel('epoch'); ax[0].set_ylabel('validation accuracy'); ax[0].set_title('ListOps-mini, cpu preset')
+    ax[0].xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    for m in timed:
+        n_m = sorted(steps[m]); ax[1].plot(n_m, [steps[m][n] for n in n_m], 'o-' if m in mixers else 's--', label=name(m))
+    ax[1].set_xscale('log', base=2); ax[1].set_yscale('log')
+    ax[1].set_xlabel('sequence length n'); ax[1].set_ylabel('ms per training step'); ax[1].set_title('time per step, batch 2')
+    handles = {l: h for a in ax for h, l in zip(*a.get_legend_handles_labels())}
+    fig.legend(handles.values(), handles.keys(), loc='upper center', bbox_to_anchor=(0.5, 0.0), ncol=len(handles), frameon=False)
+    fig.tight_layout(); fig.savefig(out / 'demo.png', dpi=120, bbox_inches='tight'); plt.close(fig)
+    res = {'majority': float(majority), 'rows': rows, 'step_ms': {m: {str(n): t for n, t in steps[m].items()} for m in timed},
+           'step_batch': 2, 'reading': reading}
+    atomic_write_text(out / 'demo.json', jsonlib.dumps(res, indent=1))
     print(f"plot: {out / 'demo.png'}")
     bad = [r['mixer'] for r in rows if r['accuracy'] <= majority]
-    if bad: raise RuntimeError(f"demo: {bad} did not beat the majority class ({majority:.3f})")
-    return rows
+    if check and bad: raise RuntimeError(f"demo: {bad} did not beat the majority class ({majority:.3f})")
+    return res
 
 def data_cmd(task:str, # what to generate: 'listops' (the LRA specification), 'listops-mini' (short sequences for CPU runs) or 'pathfinder'
              out:str=None, # folder for the release layout; required
@@ -144,7 +199,7 @@ def extrapolate_cmd(ckpt:str=None, # a causal LM checkpoint written by `ski-tnn 
 
 def demo_cmd(out:str='demo', # folder for the data, the runs, the table and the plot
              mixers:str='ski,fd,tnn', epochs:int=3, seed:int=0):
-    "The main job: generate ListOps-mini, train SKI-TNN, FD-TNN and TNN (cpu preset), print a table and save a plot."
+    "Generate ListOps-mini, train SKI-TNN, FD-TNN and TNN (cpu preset), time a training step against length; table and plot."
     run_demo(out, [m.strip() for m in mixers.split(',') if m.strip()], epochs, seed)
 
 COMMANDS:dict[str, Callable] = {'bench': bench_cmd, 'data': data_cmd, 'train': train_cmd, 'eval': eval_cmd, 'extrapolate': extrapolate_cmd, 'demo': demo_cmd}
