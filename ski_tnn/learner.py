@@ -363,7 +363,8 @@ def plot_extrapolation(results:dict[str, dict[int, float]], train_len:int|None=5
     ax = ax or plt.subplots(figsize=(5, 3))[1]
     for name, r in results.items(): ax.plot(list(r), list(r.values()), 'o-', label=name)
     if train_len: ax.axvline(train_len, color='gray', ls=':', label='training length')
-    ax.set_xscale('log', base=2); ax.set_xlabel('evaluation length (tokens)'); ax.set_ylabel('perplexity'); ax.legend()
+    ax.set_xscale('log', base=2); ax.set_xlabel('evaluation length (tokens)'); ax.set_ylabel('perplexity')
+    ax.legend(loc='upper left', bbox_to_anchor=(1.01, 1), frameon=False)
     vals = [v for r in results.values() for v in r.values()]
     if max(vals) > 4 * min(vals): ax.set_yscale('log')            # flat and exploding curves on one plot
     return ax
