@@ -78,7 +78,7 @@ def run_demo(out:str|Path='demo', mixers:list[str]=('ski', 'fd', 'tnn'), epochs:
              n_train:int=10000, n_valid:int=1000,
              ns:list[int]=(256, 1024, 4096, 16384), # lengths for the time per training step
              reference:str|None='attn', # also time this mixer (not trained), up to `reference_max_n`
-             reference_max_n:int=8192,
+             reference_max_n:int=4096,
              check:bool=True, # raise if a trained mixer does not beat the majority class
             )->dict:
     "ListOps-mini accuracy of each mixer (cpu preset) and time per training step against length; table and `out/demo.png`."
