@@ -201,34 +201,62 @@ def check() -> None:
     print(SERVE_NOTE)
 
 
-def readme_text() -> str:
-    "README.md from the processed index notebook: title, description, markdown, code with its text outputs."
+def readme_text() -> tuple[str, dict[str, bytes]]:
+    """README.md from the processed index notebook (title, description, markdown, code with its text outputs), and the figures
+    it shows: each PNG output of a code cell becomes `nbs/results/readme-<cell id>.png`, linked from the README."""
+    import base64
     src = PROC / 'index.ipynb'
     if not src.exists(): die("_proc/index.ipynb missing: run nbdev-proc-nbs first")
     nb = json.loads(src.read_text())
     fm = frontmatter(nb)
     parts = [f"# {fm.get('title', 'ski_tnn')}\n", f"> {fm['description']}\n"] if fm.get('description') else [f"# {fm.get('title', 'ski_tnn')}\n"]
     parts.append("<!-- Generated from nbs/index.ipynb by `make readme`: edit the notebook, not this file. -->\n")
+    figures = {}
     for c in nb['cells'][1:]:
         s = ''.join(c['source']).strip()
         if c['cell_type'] == 'markdown' and s and not s.startswith('<!-- WARNING'): parts.append(s + '\n')
         elif c['cell_type'] == 'code' and s:
             if '#| echo: false' not in s: parts.append(f"```python\n{s}\n```\n")
-            for o in c.get('outputs', []):
+            outputs, merged = c.get('outputs', []), []
+            for o in outputs:                               # consecutive prints read as one block
+                if merged and o.get('output_type') == 'stream' == merged[-1].get('output_type'):
+                    merged[-1] = {**merged[-1], 'text': ''.join(merged[-1]['text']) + ''.join(o['text'])}
+                else: merged.append(o)
+            for o in merged:
                 data = o.get('data', {})
                 if 'text/markdown' in data: parts.append(''.join(data['text/markdown']).rstrip() + '\n'); continue
+                if 'image/png' in data:
+                    name = f"nbs/results/readme-{c.get('id', len(figures))}.png"
+                    figures[name] = base64.b64decode(''.join(data['image/png']))
+                    parts.append(f"![figure]({name})\n"); continue
                 text = ''.join(o.get('text', '')) or ''.join(data.get('text/plain', ''))
                 if text.strip(): parts.append(f"```\n{text.rstrip()}\n```\n")
-    return '\n'.join(parts)
+    return link_notebooks('\n'.join(parts)), figures
+
+
+def link_notebooks(md: str) -> str:
+    "Point the site's page links (`](ski.html)`) at the notebooks they come from, which exist in the repository."
+    where = {(nb.relative_to(NBS).parent / page_name(nb)).as_posix(): nb.relative_to(ROOT).as_posix() for nb in notebooks(NBS)}
+    def sub(m):
+        if m.group(1) not in where: die(f"README links to {m.group(1)}, which no notebook renders")
+        return f"]({where[m.group(1)]}{m.group(2) or ''})"
+    return re.sub(r'\]\(([\w./-]+\.html)(#[\w-]+)?\)', sub, md)
 
 
 def readme(check_only: bool) -> None:
-    text, path = readme_text(), ROOT / 'README.md'
+    (text, figures), path = readme_text(), ROOT / 'README.md'
+    stale = [f for f, b in figures.items() if not (ROOT / f).exists() or (ROOT / f).read_bytes() != b]
+    old = sorted(p.relative_to(ROOT).as_posix() for p in (NBS / 'results').glob('readme-*.png'))
+    extra = [f for f in old if f not in figures]
     if check_only:
-        if not path.exists() or path.read_text() != text: die("README.md is stale: run `make readme` and commit it")
+        if not path.exists() or path.read_text() != text or stale or extra:
+            die("README.md or its figures (nbs/results/readme-*.png) are stale: run `make readme` and commit them")
         print("docs: README.md is up to date with nbs/index.ipynb"); return
+    for f in stale:
+        tmp = ROOT / (f + '.tmp'); tmp.write_bytes(figures[f]); os.replace(tmp, ROOT / f)
+    for f in extra: (ROOT / f).unlink()
     tmp = path.with_suffix('.md.tmp'); tmp.write_text(text); os.replace(tmp, path)
-    print("docs: wrote README.md")
+    print(f"docs: wrote README.md ({len(figures)} figures)")
 
 
 if __name__ == '__main__':
