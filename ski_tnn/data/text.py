@@ -4,7 +4,7 @@
 
 # %% ../../nbs/08_data.text.ipynb #c63789b0
 from __future__ import annotations
-import json, os, tempfile
+import gzip, json, os, tempfile
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterable
@@ -15,8 +15,8 @@ from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
 __all__ = ['DOWNLOAD_ENV', 'WIKITEXT_HF', 'SPECIALS', 'atomic_write_bytes', 'atomic_write_text', 'download_allowed', 'hf_offline',
-           'hf_dataset', 'find_split_file', 'wikitext_lines', 'ByteTokenizer', 'BpeTokenizer', 'load_tokenizer',
-           'token_dtype', 'tokenize_to_file', 'load_tokens', 'LMBlocks', 'mask_tokens']
+           'hf_dataset', 'read_text_file', 'find_split_file', 'wikitext_lines', 'ByteTokenizer', 'BpeTokenizer',
+           'load_tokenizer', 'token_dtype', 'tokenize_to_file', 'load_tokens', 'LMBlocks', 'mask_tokens']
 
 # %% ../../nbs/08_data.text.ipynb #b3855914
 def atomic_write_bytes(path:str|os.PathLike, data:bytes)->Path:
@@ -80,7 +80,20 @@ def hf_dataset(path:str, # the dataset on the Hugging Face hub, e.g. 'imdb'
 # %% ../../nbs/08_data.text.ipynb #d1edc80c
 WIKITEXT_HF = {'wikitext-2': 'wikitext-2-raw-v1', 'wikitext-103': 'wikitext-103-raw-v1'}
 
-def _wikitext_names(split:str)->list[str]: return [f"wiki.{split}.tokens", f"wiki.{split}.raw", f"{split}.txt", f"wiki.{split}.txt"]
+def read_text_file(path:str|os.PathLike)->str:
+    "A UTF-8 text file, gzip-compressed when its name ends in `.gz`; errors name the file."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"{path}: no such text file")
+    try:
+        raw = path.read_bytes()
+        if path.suffix == '.gz': raw = gzip.decompress(raw)
+        return raw.decode('utf-8')
+    except (OSError, EOFError) as e: raise ValueError(f"{path}: not a readable gzip file ({e})") from None
+    except UnicodeDecodeError as e: raise ValueError(f"{path}: not UTF-8 text (byte {e.start})") from None
+
+def _wikitext_names(split:str)->list[str]:
+    names = [f"wiki.{split}.tokens", f"wiki.{split}.raw", f"{split}.txt", f"wiki.{split}.txt"]
+    return names + [n + '.gz' for n in names]
 
 def find_split_file(folder:str|os.PathLike, split:str)->Path:
     "The file of `split` ('train', 'valid' or 'test') in a WikiText folder, in any of the usual namings."
@@ -98,9 +111,7 @@ def wikitext_lines(name:str='wikitext-103', # 'wikitext-2' or 'wikitext-103'
     "Read one WikiText split, from local files or through `datasets` (its cache, or the network when `download` allows)."
     if split not in ('train', 'valid', 'test'): raise ValueError(f"split: expected 'train', 'valid' or 'test', got {split!r}")
     if data_dir is not None:
-        path = find_split_file(data_dir, split)
-        try: return path.read_text(encoding='utf-8').splitlines(keepends=True)
-        except UnicodeDecodeError as e: raise ValueError(f"{path}: not UTF-8 text (byte {e.start})") from None
+        return read_text_file(find_split_file(data_dir, split)).splitlines(keepends=True)
     if name not in WIKITEXT_HF: raise ValueError(f"name: expected one of {sorted(WIKITEXT_HF)}, got {name!r}")
     ds = hf_dataset('wikitext', WIKITEXT_HF[name], {'valid': 'validation'}.get(split, split), download, what=f"{name} {split} split",
                     local=f"pass data_dir= a folder with {' or '.join(_wikitext_names(split)[:3])} (an unpacked WikiText archive)")
