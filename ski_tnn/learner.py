@@ -441,12 +441,10 @@ class EpochTimer(Callback):
 def _json_dump(path, obj): return atomic_write_text(path, json.dumps(obj, indent=1, default=str))
 
 def _text_streams(task:str, data:str|os.PathLike|None, out:Path, tokenizer:str='byte', vocab_size:int=8192):
-    from ski_tnn.data.text import wikitext_lines, ByteTokenizer, BpeTokenizer, load_tokenizer, tokenize_to_file, load_tokens
+    from ski_tnn.data.text import read_text_file, wikitext_lines, ByteTokenizer, BpeTokenizer, load_tokenizer, tokenize_to_file, load_tokens
     if task == 'text-file':
-        if data is None: raise ValueError("text-file: pass --data FILE (a UTF-8 text file)")
-        p = Path(data)
-        if not p.is_file(): raise FileNotFoundError(f"{p}: no such text file")
-        text = p.read_text(encoding='utf-8'); cut = int(len(text) * .9)
+        if data is None: raise ValueError("text-file: pass --data FILE (a UTF-8 text file, or one gzip-compressed as FILE.gz)")
+        text = read_text_file(data); cut = int(len(text) * .9)
         splits = {'train': text[:cut].splitlines(keepends=True), 'valid': text[cut:].splitlines(keepends=True)}
     else: splits = {s: wikitext_lines(task, s, data) for s in ('train', 'valid')}
     tok_path = out / 'tokenizer.json'
