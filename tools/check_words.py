@@ -7,8 +7,8 @@
 The text of the package (notebooks, README, docstrings, CLI help, plot titles) is written for its users: it says what
 the code does and what was measured where, and cites papers and public code. It does not point at working notes or
 files that ship with no checkout, nor talk about how the work was organised. The patterns are matched case-insensitively.
-Skipped: `ski_tnn/_modidx.py` (nbdev's generated index), this file, and the corpus texts under `corpora/` (Shakespeare
-and Wikipedia say "the issue" in their own right; `corpora/README.md` is checked).
+Skipped: `ski_tnn/_modidx.py` (nbdev's generated index) and this file. Binary files (the gzip-compressed corpora) are
+skipped too.
 """
 from __future__ import annotations
 import re, subprocess, sys
@@ -23,10 +23,8 @@ SKIP = {'ski_tnn/_modidx.py', Path(__file__).resolve().relative_to(ROOT).as_posi
 
 def tracked() -> list[str]:
     out = subprocess.run(['git', 'ls-files', '-z'], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    return [f for f in out.split('\0') if f and not f.startswith('.ci/') and f not in SKIP and not is_corpus(f)]
+    return [f for f in out.split('\0') if f and not f.startswith('.ci/') and f not in SKIP]
 
-
-def is_corpus(path: str) -> bool: return path.startswith('corpora/') and path.endswith('.txt')
 
 
 def hits(path: str) -> list[str]:
