@@ -4,35 +4,129 @@
 
 # %% ../../nbs/08_data.text.ipynb #c63789b0
 from __future__ import annotations
-import gzip, json, os, tempfile
+import glob, gzip, hashlib, json, os, tempfile, zlib
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
-__all__ = ['DOWNLOAD_ENV', 'WIKITEXT_HF', 'SPECIALS', 'atomic_write_bytes', 'atomic_write_text', 'download_allowed', 'hf_offline',
-           'hf_dataset', 'read_text_file', 'find_split_file', 'wikitext_lines', 'ByteTokenizer', 'BpeTokenizer',
-           'load_tokenizer', 'token_dtype', 'tokenize_to_file', 'load_tokens', 'LMBlocks', 'mask_tokens']
+__all__ = ['DOWNLOAD_ENV', 'WIKITEXT_HF', 'SPECIALS', 'atomic_writer', 'atomic_write_bytes', 'atomic_write_text',
+           'generation_files', 'file_digest', 'file_record', 'generation_state', 'check_can_generate',
+           'start_generation', 'finish_generation', 'check_generated', 'download_allowed', 'hf_offline', 'hf_dataset',
+           'read_text_file', 'find_split_file', 'wikitext_lines', 'ByteTokenizer', 'BpeTokenizer', 'load_tokenizer',
+           'token_dtype', 'tokenize_to_file', 'load_tokens', 'LMBlocks', 'mask_tokens']
 
 # %% ../../nbs/08_data.text.ipynb #b3855914
-def atomic_write_bytes(path:str|os.PathLike, data:bytes)->Path:
-    "Write `data` to `path` atomically (temporary file in the same folder, then `os.replace`): readers never see a partial file."
+def _umask()->int:
+    "The process's umask (Python reads it only by setting it, so it is set and put back)."
+    m = os.umask(0o022); os.umask(m); return m
+
+@contextmanager
+def atomic_writer(path:str|os.PathLike):
+    "A binary file whose content replaces `path` only when the block ends without an error; a temporary file in the same folder until then."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
-        with os.fdopen(fd, 'wb') as f: f.write(data)
+        with os.fdopen(fd, 'wb') as f: yield f
+        os.chmod(tmp, 0o666 & ~_umask())                  # mkstemp's 0o600 -> the mode `open` would give
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
-    return path
+
+def atomic_write_bytes(path:str|os.PathLike, data:bytes)->Path:
+    "Write `data` to `path` atomically (temporary file in the same folder, then `os.replace`): readers never see a partial file."
+    with atomic_writer(path) as f: f.write(data)
+    return Path(path)
 
 def atomic_write_text(path:str|os.PathLike, text:str)->Path:
     "Write `text` (UTF-8, newlines kept as given) to `path` atomically."
     return atomic_write_bytes(path, text.encode('utf-8'))
+
+# %% ../../nbs/08_data.text.ipynb #5614e803
+def generation_files(folder:str|os.PathLike, name:str)->tuple[Path, Path]:
+    "The marker and the manifest of the generation `name` in `folder`."
+    folder = Path(folder); return folder / f'{name}.generating', folder / f'{name}.manifest.json'
+
+def file_digest(path:str|os.PathLike)->str:
+    "SHA-256 of a file, read in 1 MiB pieces."
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
+    return h.hexdigest()
+
+def file_record(path:str|os.PathLike, **counts)->dict:
+    "A manifest's entry for one file: its size, its SHA-256 and any `counts` (rows, images)."
+    return {'bytes': Path(path).stat().st_size, 'sha256': file_digest(path), **counts}
+
+def generation_state(folder:str|os.PathLike, name:str)->str:
+    "'incomplete' (the marker is there), 'complete' (a manifest, no marker) or 'absent' (neither)."
+    marker, manifest = generation_files(folder, name)
+    if marker.exists(): return 'incomplete'
+    return 'complete' if manifest.exists() else 'absent'
+
+def _dumps(obj)->str: return json.dumps(obj, indent=1, sort_keys=True) + '\n'
+
+def check_can_generate(folder:str|os.PathLike, name:str, outputs:Iterable[str])->Path:
+    "Refuse a `folder` that is a file, or that holds any of `outputs` (relative paths) without this generation's marker or manifest."
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir(): raise ValueError(f"out: {folder} is a file; expected a folder to write into")
+    found = [o for o in outputs if (folder / o).exists()]
+    if found and generation_state(folder, name) == 'absent':
+        raise ValueError(f"{folder}: holds {', '.join(found)} but no {name}.manifest.json: data this package did not generate "
+                         f"(a release, or an older version's files). It is never overwritten: remove it, or choose another folder.")
+    return folder
+
+def start_generation(folder:str|os.PathLike, name:str, info:dict, outputs:Iterable[str]=())->Path:
+    "Before writing anything: refuse foreign data, write the marker (holding `info`), remove the old manifest and stale temporary files of `outputs`."
+    outputs = list(outputs)
+    folder = check_can_generate(folder, name, outputs)
+    marker, manifest = generation_files(folder, name)
+    atomic_write_text(marker, _dumps(info))
+    manifest.unlink(missing_ok=True)
+    for o in outputs:
+        for t in folder.glob(f'.{glob.escape(o)}.*.tmp'): t.unlink(missing_ok=True)
+    return marker
+
+def finish_generation(folder:str|os.PathLike, name:str, info:dict, files:dict[str, dict])->Path:
+    "After every file: write the manifest (`info` and one record per file) atomically, then remove the marker."
+    marker, manifest = generation_files(folder, name)
+    atomic_write_text(manifest, _dumps({**info, 'files': files}))
+    marker.unlink()
+    return manifest
+
+def _read_json(path:Path)->dict|None:
+    try: d = json.loads(path.read_text(encoding='utf-8'))
+    except (OSError, ValueError): return None
+    return d if isinstance(d, dict) else None
+
+def check_generated(folder:str|os.PathLike, name:str,
+                    regenerate:Callable[[dict|None], str], # the generator's arguments (None: unknown) -> the command that regenerates the folder
+                    files:Iterable[str]|None=None, # the files to check against the manifest (default: all it lists)
+                   )->dict|None:
+    "The manifest of a folder this package generated, once `files` match it; None when there is no marker and no manifest. Else a `ValueError` ending with the command that regenerates the folder."
+    marker, manifest = generation_files(folder, name)
+    def refuse(why:str, info:dict|None):
+        args = info.get('args') if isinstance(info, dict) else None
+        raise ValueError(f"{why}. Regenerate it with `{regenerate(args)}`")
+    if marker.exists():
+        refuse(f"{Path(folder)}: the generation did not finish ({marker.name} is still there; it is removed once {manifest.name} is written)",
+               _read_json(marker))
+    if not manifest.exists(): return None
+    m = _read_json(manifest)
+    if m is None or not isinstance(m.get('files'), dict): refuse(f"{manifest}: not a readable manifest", None)
+    for f in (m['files'] if files is None else files):
+        p, rec = Path(folder) / f, m['files'].get(f)
+        if rec is None: refuse(f"{p}: not listed in {manifest.name}", m)
+        if not p.is_file(): refuse(f"{p}: listed in {manifest.name} but missing", m)
+        size = p.stat().st_size
+        if size != rec.get('bytes') or file_digest(p) != rec.get('sha256'):
+            why = f"{size} bytes, the manifest says {rec.get('bytes')}" if size != rec.get('bytes') else 'its SHA-256 differs'
+            refuse(f"{p}: does not match {manifest.name} ({why}): changed since it was generated, or from another generation", m)
+    return m
 
 # %% ../../nbs/08_data.text.ipynb #b1f0a002
 DOWNLOAD_ENV = 'SKI_TNN_DOWNLOAD'
@@ -81,15 +175,20 @@ def hf_dataset(path:str, # the dataset on the Hugging Face hub, e.g. 'imdb'
 WIKITEXT_HF = {'wikitext-2': 'wikitext-2-raw-v1', 'wikitext-103': 'wikitext-103-raw-v1'}
 
 def read_text_file(path:str|os.PathLike)->str:
-    "A UTF-8 text file, gzip-compressed when its name ends in `.gz`; errors name the file."
+    "A UTF-8 text file, gzip-compressed when its name ends in `.gz`; errors name the file (and the line)."
     path = Path(path)
+    if path.is_dir(): raise ValueError(f"{path}: a folder; expected a text file")
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such text file")
-    try:
-        raw = path.read_bytes()
-        if path.suffix == '.gz': raw = gzip.decompress(raw)
-        return raw.decode('utf-8')
-    except (OSError, EOFError) as e: raise ValueError(f"{path}: not a readable gzip file ({e})") from None
-    except UnicodeDecodeError as e: raise ValueError(f"{path}: not UTF-8 text (byte {e.start})") from None
+    raw, gz = path.read_bytes(), path.suffix == '.gz'
+    if gz:
+        try: raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as e: raise ValueError(f"{path}: not a readable gzip file ({e})") from None
+    line = lambda k: raw.count(b'\n', 0, k) + 1
+    if (k := raw.find(bytes(1))) >= 0: raise ValueError(f"{path}:{line(k)}: a NUL byte: a binary file, not UTF-8 text")
+    try: text = raw.decode('utf-8')
+    except UnicodeDecodeError as e: raise ValueError(f"{path}:{line(e.start)}: not UTF-8 text (byte {e.start}: {raw[e.start:e.start + 1]!r})") from None
+    if not text.strip(): raise ValueError(f"{path}: empty{' once decompressed' if gz else ''} ({len(raw)} bytes, no text); expected UTF-8 text")
+    return text
 
 def _wikitext_names(split:str)->list[str]:
     names = [f"wiki.{split}.tokens", f"wiki.{split}.raw", f"{split}.txt", f"wiki.{split}.txt"]
@@ -98,6 +197,7 @@ def _wikitext_names(split:str)->list[str]:
 def find_split_file(folder:str|os.PathLike, split:str)->Path:
     "The file of `split` ('train', 'valid' or 'test') in a WikiText folder, in any of the usual namings."
     folder = Path(folder)
+    if folder.is_file(): raise ValueError(f"{folder}: a file, not a folder; pass the folder that holds the WikiText files ({', '.join(_wikitext_names(split)[:3])}, ...)")
     for n in _wikitext_names(split):
         if (folder / n).exists(): return folder / n
     raise FileNotFoundError(f"{folder}: no {split} split found (looked for {', '.join(_wikitext_names(split))}). Unpack a WikiText "
@@ -136,11 +236,20 @@ class BpeTokenizer:
     kind = 'bpe'
     def __init__(self, tok): self.tok = tok
     @classmethod
-    def train(cls, lines:Iterable[str], vocab_size:int=8192, min_frequency:int=2)->'BpeTokenizer':
+    def train(cls, lines:Iterable[str], vocab_size:int=8192, min_frequency:int=2,
+              source:str='the training lines', # what `lines` are, for the error message (e.g. the file they came from)
+             )->'BpeTokenizer':
         "Train on an iterable of text lines."
         from tokenizers import ByteLevelBPETokenizer
+        if vocab_size < 256 + len(SPECIALS): raise ValueError(f"vocab_size: expected at least {256 + len(SPECIALS)} (256 bytes and {len(SPECIALS)} special tokens), got {vocab_size}")
+        seen = [0, 0]                                             # lines, lines with text
+        def counted():
+            for l in lines:
+                if not isinstance(l, str): raise ValueError(f"{source}: expected lines of text (str), got {type(l).__name__}")
+                seen[0] += 1; seen[1] += bool(l.strip()); yield l
         tok = ByteLevelBPETokenizer()
-        tok.train_from_iterator(lines, vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=SPECIALS, show_progress=False)
+        tok.train_from_iterator(counted(), vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=SPECIALS, show_progress=False)
+        if not seen[1]: raise ValueError(f"{source}: no text to train a BPE tokenizer on ({seen[0]} lines, none with text)")
         return cls(tok._tokenizer)
     @property
     def vocab_size(self)->int: return self.tok.get_vocab_size()
@@ -155,7 +264,8 @@ def load_tokenizer(path:str|os.PathLike):
     "Load a tokenizer saved with `.save`."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"{path}: no saved tokenizer")
-    d = json.loads(path.read_text())
+    d = _read_json(path)
+    if d is None: raise ValueError(f"{path}: not a tokenizer saved by this package (not a JSON object)")
     if d.get('kind') == 'byte': return ByteTokenizer()
     if d.get('kind') == 'bpe':
         from tokenizers import Tokenizer
@@ -167,23 +277,18 @@ def token_dtype(vocab_size:int): return np.uint16 if vocab_size <= 65536 else np
 
 def tokenize_to_file(lines:Iterable[str], tokenizer, path:str|os.PathLike, progress:bool=True, chunk:int=2000)->Path:
     "Tokenize `lines` into a flat binary file of ids (written atomically); a JSON sidecar records dtype and count."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
     dt = token_dtype(tokenizer.vocab_size)
     lines = list(lines) if progress else lines
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix='.tmp')
     n = 0
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            buf = []
-            for i, line in enumerate(progress_bar(lines, leave=False) if progress else lines):
-                buf.append(line)
-                if len(buf) == chunk:
-                    ids = np.array([t for l in buf for t in tokenizer.encode(l)], dtype=dt); f.write(ids.tobytes()); n += len(ids); buf = []
-            if buf:
-                ids = np.array([t for l in buf for t in tokenizer.encode(l)], dtype=dt); f.write(ids.tobytes()); n += len(ids)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+    with atomic_writer(path) as f:
+        buf = []
+        for i, line in enumerate(progress_bar(lines, leave=False) if progress else lines):
+            buf.append(line)
+            if len(buf) == chunk:
+                ids = np.array([t for l in buf for t in tokenizer.encode(l)], dtype=dt); f.write(ids.tobytes()); n += len(ids); buf = []
+        if buf:
+            ids = np.array([t for l in buf for t in tokenizer.encode(l)], dtype=dt); f.write(ids.tobytes()); n += len(ids)
     _atomic_json(path.with_suffix(path.suffix + '.json'), {'dtype': np.dtype(dt).name, 'n_tokens': n, 'vocab_size': tokenizer.vocab_size})
     return path
 
@@ -191,7 +296,8 @@ def load_tokens(path:str|os.PathLike)->np.memmap:
     "Memory-map a token file written by `tokenize_to_file`."
     path = Path(path); meta = path.with_suffix(path.suffix + '.json')
     if not path.exists() or not meta.exists(): raise FileNotFoundError(f"{path}: no token file (and {meta.name}); make it with tokenize_to_file")
-    m = json.loads(meta.read_text())
+    m = _read_json(meta)
+    if m is None or not {'dtype', 'n_tokens'} <= set(m): raise ValueError(f"{meta}: not the sidecar tokenize_to_file writes (a JSON object with dtype and n_tokens)")
     arr = np.memmap(path, dtype=m['dtype'], mode='r')
     if len(arr) != m['n_tokens']: raise ValueError(f"{path}: holds {len(arr)} tokens but {meta.name} says {m['n_tokens']}: a truncated or foreign file")
     return arr
