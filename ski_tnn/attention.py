@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 from .toeplitz import check_seq
+from .registry import MixerRecord, register_mixer
 
 # %% auto #0
 __all__ = ['rotary', 'Attention']
@@ -55,3 +56,10 @@ class Attention(nn.Module):
         return self.out(o.transpose(1, 2).reshape(b, n, d))
 
     def extra_repr(self): return f"dim={self.dim}, causal={self.causal}, heads={self.heads}"
+
+# %% ../nbs/05a_attention.ipynb #a23d35d7
+register_mixer(MixerRecord(
+    'attn', Attention, label='Transformer',
+    cpu_options=dict(heads=4),
+    lm_options=dict(heads=8),
+    paper_table='ntfs-transformer', paper_options=lambda row: dict(heads=row.heads)))

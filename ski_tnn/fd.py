@@ -9,6 +9,7 @@ import torch
 from torch import nn, Tensor
 from .toeplitz import check_seq, dense_toeplitz, fft_apply, fft_len
 from .rpe import Rpe
+from .registry import MixerRecord, register_mixer
 
 # %% auto #0
 __all__ = ['rfft_freqs', 'hilbert_weights', 'causal_spectrum', 'FdTno']
@@ -89,3 +90,10 @@ class FdTno(nn.Module):
         return dense_toeplitz(self.coef(n), self.causal)
 
     def extra_repr(self): return f"dim={self.dim}, causal={self.causal}"
+
+# %% ../nbs/04_fd.ipynb #d53a7876
+register_mixer(MixerRecord(
+    'fd', FdTno, label='FD-TNN',
+    cpu_options=dict(rpe_dim=32, rpe_layers=3),
+    lm_options=dict(rpe_dim=64, rpe_layers=3),
+    paper_table='ski-tnn', paper_options=lambda row: dict(rpe_dim=row.rpe_dim, rpe_layers=row.rpe_layers)))

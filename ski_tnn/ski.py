@@ -12,6 +12,7 @@ from torch import nn, Tensor
 from .toeplitz import check_seq, dense_toeplitz, toeplitz_matvec, fft_dtype
 from .rpe import Rpe, decay
 from .kernels import kernels_enabled, ski_fused
+from .registry import MixerRecord, register_mixer
 
 # %% auto #0
 __all__ = ['interp_weights', 'interp_matrix', 'interp_t', 'interp', 'interp_csr', 'sparse_apply', 'band_tiles', 'band_blocked',
@@ -243,6 +244,13 @@ class SkiTno(nn.Module):
         return self.band_matrix(n) + self.low_rank_matrix(n)
 
     def extra_repr(self): return f"dim={self.dim}, causal={self.causal}, rank={self.rank}, taps={self.taps}"
+
+# %% ../nbs/03_ski.ipynb #49c91e64
+register_mixer(MixerRecord(
+    'ski', SkiTno, label='SKI-TNN',
+    cpu_options=dict(rank=16, taps=9),
+    lm_options=dict(rank=32, taps=17, gamma=0.99),
+    paper_table='ski-tnn', paper_options=lambda row: dict(gamma=row.gamma)))
 
 # %% ../nbs/03_ski.ipynb #0b7abc0a
 def ski_error(k:callable, # kernel: `(m,)` float64 lags -> `(m,)` values

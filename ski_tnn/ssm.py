@@ -8,6 +8,7 @@ import math
 import torch
 from torch import nn, Tensor
 from .toeplitz import check_seq, dense_toeplitz, toeplitz_matvec
+from .registry import MixerRecord, register_mixer
 
 # %% auto #0
 __all__ = ['S4d']
@@ -56,3 +57,10 @@ class S4d(nn.Module):
         return dense_toeplitz(self.coef(n), self.causal)
 
     def extra_repr(self): return f"dim={self.dim}, causal={self.causal}, state={2 * self.modes}"
+
+# %% ../nbs/05_ssm.ipynb #28f0339e
+register_mixer(MixerRecord(
+    'ssm', S4d, label='S4D',
+    cpu_options=dict(state=32),
+    lm_options=dict(state=64),
+    paper_table='ntfs-s4', paper_options=lambda row: dict(state=64)))

@@ -8,6 +8,7 @@ import torch
 from torch import nn, Tensor
 from .toeplitz import lags, check_seq, dense_toeplitz, toeplitz_matvec
 from .rpe import Rpe, decay
+from .registry import MixerRecord, register_mixer
 
 # %% auto #0
 __all__ = ['Tno']
@@ -44,3 +45,10 @@ class Tno(nn.Module):
         return dense_toeplitz(self.coef(n), self.causal)
 
     def extra_repr(self): return f"dim={self.dim}, causal={self.causal}, gamma={self.gamma[0].item():.4g}, use_decay={self.use_decay}"
+
+# %% ../nbs/02_tno.ipynb #efac8dd9
+register_mixer(MixerRecord(
+    'tnn', Tno, label='TNN',
+    cpu_options=dict(rpe_dim=32, rpe_layers=3),
+    lm_options=dict(rpe_dim=64, rpe_layers=6, gamma=0.99),
+    paper_table='ski-tnn', paper_options=lambda row: dict(rpe_dim=row.rpe_dim, rpe_layers=row.rpe_layers, gamma=row.gamma)))
