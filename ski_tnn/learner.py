@@ -31,14 +31,14 @@ from .model import ModelConfig, Backbone, SequenceClassifier, CausalLM, MaskedLM
 from .toeplitz import check_seq
 from .data.text import atomic_write_bytes, atomic_write_text, LMBlocks, mask_tokens
 from .data.tasks import TaskInfo
+from .registry import mixer_record, task_record
 
 # %% auto #0
-__all__ = ['SCHEDULES', 'SPT_MASK_RATIO', 'PIXEL_SCALE', 'LRA_TASKS', 'TEXT_TASKS', 'IMAGE_SHAPE', 'lr_schedule', 'TrainConfig',
-           'Accumulate', 'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'Checkpoint', 'resume',
-           'CsvLog', 'make_learner', 'fit', 'seed_everything', 'masked_accuracy', 'SequenceLM', 'transfer',
-           'SelfPretrain', 'lm_learner', 'mlm_learner', 'clf_learner', 'spt_learner', 'text_dataloaders',
-           'extrapolation', 'plot_extrapolation', 'preset', 'EpochTimer', 'train_task', 'evaluate_checkpoint',
-           'init_distributed', 'Distributed']
+__all__ = ['SCHEDULES', 'lr_schedule', 'TrainConfig', 'Accumulate', 'rng_state', 'set_rng_state', 'save_checkpoint',
+           'load_checkpoint', 'Checkpoint', 'resume', 'CsvLog', 'make_learner', 'fit', 'seed_everything',
+           'masked_accuracy', 'SequenceLM', 'transfer', 'SelfPretrain', 'lm_learner', 'mlm_learner', 'clf_learner',
+           'spt_learner', 'text_dataloaders', 'extrapolation', 'plot_extrapolation', 'preset', 'EpochTimer',
+           'train_task', 'evaluate_checkpoint', 'init_distributed', 'Distributed']
 
 # %% ../nbs/09_learner.ipynb #f0210682
 SCHEDULES = ('inverse-sqrt', 'linear', 'cosine', 'one-cycle', 'constant')
@@ -265,19 +265,17 @@ def transfer(src:dict[str, Tensor], model:nn.Module, skip:tuple[str, ...]=('lm_h
     return {'copied': copied, 'new': new}
 
 # %% ../nbs/09_learner.ipynb #b8bcd627
-SPT_MASK_RATIO = {'listops': .1, 'listops-mini': .1, 'imdb': .15, 'aan': .15, 'cifar': .5, 'pathfinder': .5, 'pathx': .5}
-PIXEL_SCALE = {'cifar': (122.6, 61.), 'pathfinder': (127.5, 127.5), 'pathx': (127.5, 127.5)} # pixel = x * std + mean
-
 class SelfPretrain(Dataset):
     "A task's classification items turned into masked (`causal=False`) or next-token (`causal=True`) prediction items."
     def __init__(self, ds:Dataset, info:TaskInfo, causal:bool=False, p:float|None=None):
-        self.ds, self.info, self.causal = ds, info, causal
-        self.p = SPT_MASK_RATIO.get(info.task, .15) if p is None else p
+        self.ds, self.info, self.causal, self.task = ds, info, causal, task_record(info.task)
+        self.p = self.task.spt_mask_ratio if p is None else p
         if info.in_features is None and info.mask_id is None: raise ValueError(f"{info.task}: no <mask> token for masked pretraining")
     def __len__(self): return len(self.ds) * (2 if self.info.dual else 1)
     def _classes(self, x:Tensor)->Tensor:
-        mean, std = PIXEL_SCALE[self.info.task]
-        return (x[..., 0] * std + mean).round().clamp(0, 255).long()
+        s = self.task.pixel_scale                                   # pixel = x * std + mean
+        if s is None: raise ValueError(f"{self.info.task}: continuous inputs but no pixel_scale in the task's record")
+        return (x[..., 0] * s.std + s.mean).round().clamp(0, 255).long()
     def __getitem__(self, i):
         if self.info.dual: item = self.ds[i // 2]; x, n = item[i % 2], item[2 + i % 2]
         else: item = self.ds[i]; x = item[0]; n = item[1] if len(item) == 3 else len(x)
@@ -370,64 +368,36 @@ def plot_extrapolation(results:dict[str, dict[int, float]], train_len:int|None=5
     return ax
 
 # %% ../nbs/09_learner.ipynb #bd9acf23
-LRA_TASKS = ('listops', 'listops-mini', 'pathfinder', 'pathx', 'imdb', 'aan', 'cifar')
-TEXT_TASKS = ('wikitext-103', 'wikitext-2', 'text-file')
-IMAGE_SHAPE = {'pathfinder': (32, 32), 'pathx': (128, 128), 'cifar': (32, 32)}
-
-# task: layers, dim, expand (GTU), GLU expansion, gamma, lr, wd, dropout, rpe dim, rpe layers, warmup, batch, epochs
-_SKI_TNN_LRA = {'imdb': (4, 128, 1, 2, .9, 1.05e-3, 1e-3, .1, 32, 3, 3000, 16, 32),
-                'listops': (4, 128, 1, 1, 1., 5e-4, .1, 0., 32, 3, 1000, 64, 40),
-                'aan': (2, 64, 1, 1.5, .6, 1e-2, 1e-2, 0., 16, 3, 25000, 32, 20),
-                'cifar': (12, 128, 2, 3, .7, 7e-3, 1e-3, .1, 16, 0, 30000, 50, 200),
-                'pathfinder': (6, 64, 3, 2.5, 1., 1e-3, 0., 0., 16, 0, 5000, 32, 200),
-                'pathx': (6, 64, 3, 2.5, .999, 1e-4, 0., 0., 16, 0, 312, 8, 100)}
-# task: layers, dim, heads, FF expansion, batch, lr (Transformer, NTFS Table 1 sizes, Table 4 learning rates)
-_NTFS_TRANSFORMER = {'listops': (6, 512, 8, 4, 32, 1e-4), 'imdb': (6, 512, 8, 4, 32, 1e-4), 'aan': (4, 128, 4, 4, 32, 5e-4),
-                     'cifar': (3, 64, 4, 2, 50, 1e-3), 'pathfinder': (4, 128, 8, 1, 32, 5e-4), 'pathx': (4, 128, 4, 1, 32, 5e-4)}
-# task: layers, dim, norm, batch, lr, wd, epochs (S4, NTFS repository configs)
-_NTFS_S4 = {'listops': (8, 128, 'batchnorm', 50, 1e-2, .05, 40), 'imdb': (6, 256, 'batchnorm', 16, 1e-2, .05, 32),
-            'aan': (6, 256, 'batchnorm', 64, 1e-2, .05, 20), 'cifar': (6, 512, 'layernorm', 50, 1e-2, .05, 200),
-            'pathfinder': (6, 256, 'batchnorm', 64, 4e-3, .03, 200), 'pathx': (6, 256, 'batchnorm', 16, 5e-4, .05, 50)}
-
-def _cpu_mixer_options(mixer:str)->dict:
-    return {'tnn': dict(rpe_dim=32, rpe_layers=3), 'fd': dict(rpe_dim=32, rpe_layers=3), 'ski': dict(rank=16, taps=9),
-            'ssm': dict(state=32), 'attn': dict(heads=4)}[mixer]
-
-def preset(task:str, objective:str='clf', mixer:str='tnn', name:str='cpu')->tuple[ModelConfig, TrainConfig]:
-    "Model and training settings of a run: `name` is 'cpu' (minutes on 2 cores) or 'paper' (the reference configs)."
-    from ski_tnn.model import MIXERS, alm_config, blm_config
-    if task not in LRA_TASKS + TEXT_TASKS: raise ValueError(f"task: expected one of {LRA_TASKS + TEXT_TASKS}, got {task!r}")
+def preset(task:str, # a registered task
+           objective:str='clf', # 'clf', 'lm' or 'mlm'
+           mixer:str='tnn', # a registered mixer
+           name:str='cpu', # 'cpu' (minutes on 2 cores) or 'paper' (the reference configs)
+          )->tuple[ModelConfig, TrainConfig]:
+    "Model and training settings of a run, from the task's and the mixer's records."
+    from ski_tnn.model import alm_config, blm_config
+    t, m = task_record(task), mixer_record(mixer)
     if objective not in ('clf', 'lm', 'mlm'): raise ValueError(f"objective: expected 'clf', 'lm' or 'mlm', got {objective!r}")
-    if mixer not in MIXERS: raise ValueError(f"mixer: expected one of {sorted(MIXERS)}, got {mixer!r}")
     if name not in ('cpu', 'paper'): raise ValueError(f"preset: expected 'cpu' or 'paper', got {name!r}")
-    if task in TEXT_TASKS and objective == 'clf': raise ValueError(f"{task}: a text corpus trains with --objective lm or mlm")
+    if objective not in t.objectives: raise ValueError(f"{task}: trains with --objective {' or '.join(t.objectives)}, got {objective!r}")
     causal = objective == 'lm'
-    if task in TEXT_TASKS:
+    if causal and not m.causal: raise ValueError(f"mixer {mixer!r} has no causal form, which objective 'lm' needs")
+    if t.kind == 'text':
         if name == 'paper':
             if causal: return alm_config(mixer=mixer), TrainConfig(epochs=1, lr=1e-3, wd=.2, clip=1., schedule='inverse-sqrt', warmup=4000, bs=8, accum=16)
             return blm_config(mixer=mixer), TrainConfig(epochs=1, lr=5e-4, wd=.2, eps=1e-6, clip=1., schedule='linear', warmup=3000, bs=4, accum=128)
-        return (ModelConfig(dim=64, n_layers=2, mixer=mixer, causal=causal, expand=2., glu_dim=64, dropout=0., mixer_options=_cpu_mixer_options(mixer),
+        return (ModelConfig(dim=64, n_layers=2, mixer=mixer, causal=causal, expand=2., glu_dim=64, dropout=0., mixer_options=dict(m.cpu_options),
                             embed_scale=causal, embed_norm=not causal, final_norm='layernorm'),
-                TrainConfig(epochs=1, lr=3e-3, wd=.01, schedule='one-cycle', warmup=.1, bs=16))
-    image = IMAGE_SHAPE.get(task)
+                TrainConfig(epochs=1, lr=3e-3, wd=.01, schedule='one-cycle', warmup=.1, bs=t.cpu_bs))
     if name == 'cpu':
         cfg = ModelConfig(dim=64, n_layers=2, mixer=mixer, causal=causal, expand=1., glu_dim=64, norm='layernorm', dropout=0.,
-                          mixer_options=_cpu_mixer_options(mixer), image_shape=None if causal else image)
-        return cfg, TrainConfig(epochs=3, lr=3e-3, wd=.01, schedule='one-cycle', warmup=.25, bs=64 if task == 'listops-mini' else 32)
-    key = 'listops' if task == 'listops-mini' else task
-    if mixer in ('tnn', 'ski', 'fd'):
-        L, d, e, g, gamma, lr, wd, drop, rd, rl, warm, bs, ep = _SKI_TNN_LRA[key]
-        opts = {'tnn': dict(rpe_dim=rd, rpe_layers=rl, gamma=gamma), 'fd': dict(rpe_dim=rd, rpe_layers=rl), 'ski': dict(gamma=gamma)}[mixer]
-        cfg = ModelConfig(dim=d, n_layers=L, mixer=mixer, causal=causal, expand=float(e), glu_dim=int(g * d), norm='batchnorm', dropout=drop,
-                          mixer_options=opts, image_shape=None if causal else image)
-        return cfg, TrainConfig(epochs=ep, lr=lr, wd=wd, betas=(0.9, 0.999), schedule='cosine', warmup=warm, bs=bs)
-    if mixer == 'attn':
-        L, d, h, ff, bs, lr = _NTFS_TRANSFORMER[key]
-        cfg = ModelConfig(dim=d, n_layers=L, mixer='attn', causal=causal, expand=1., glu_dim=ff * d, norm='layernorm', dropout=0., mixer_options=dict(heads=h))
-        return cfg, TrainConfig(epochs=100 if key == 'listops' else 50, lr=lr, wd=.01, betas=(0.9, 0.999), schedule='constant', warmup=2000, bs=bs)
-    L, d, norm, bs, lr, wd, ep = _NTFS_S4[key]
-    cfg = ModelConfig(dim=d, n_layers=L, mixer='ssm', causal=causal, expand=1., glu_dim=d, norm=norm, dropout=0., mixer_options=dict(state=64))
-    return cfg, TrainConfig(epochs=ep, lr=lr, wd=wd, betas=(0.9, 0.999), schedule='cosine', warmup=2000, bs=bs)
+                          mixer_options=dict(m.cpu_options), image_shape=t.image_shape if m.two_d and not causal else None)
+        return cfg, TrainConfig(epochs=3, lr=3e-3, wd=.01, schedule='one-cycle', warmup=.25, bs=t.cpu_bs)
+    row = t.paper.get(m.paper_table) if m.paper_table else None
+    if row is None:
+        raise ValueError(f"preset 'paper': no published settings of mixer {mixer!r} on {task} (the mixer reads table {m.paper_table!r}, "
+                         f"the task has {', '.join(map(repr, t.paper)) or 'none'}); use preset 'cpu'")
+    image = t.image_shape if row.two_d and m.two_d and not causal else None      # the SKI-TNN runs mix images in 2-D
+    return ModelConfig(**row.model(mixer, causal, m.paper_options(row), image)), TrainConfig(**row.train())
 
 # %% ../nbs/09_learner.ipynb #ad1d129c
 class EpochTimer(Callback):
@@ -441,12 +411,9 @@ class EpochTimer(Callback):
 def _json_dump(path, obj): return atomic_write_text(path, json.dumps(obj, indent=1, default=str))
 
 def _text_streams(task:str, data:str|os.PathLike|None, out:Path, tokenizer:str='byte', vocab_size:int=8192):
-    from ski_tnn.data.text import read_text_file, wikitext_lines, ByteTokenizer, BpeTokenizer, load_tokenizer, tokenize_to_file, load_tokens
-    if task == 'text-file':
-        if data is None: raise ValueError("text-file: pass --data FILE (a UTF-8 text file, or one gzip-compressed as FILE.gz)")
-        text = read_text_file(data); cut = int(len(text) * .9)
-        splits = {'train': text[:cut].splitlines(keepends=True), 'valid': text[cut:].splitlines(keepends=True)}
-    else: splits = {s: wikitext_lines(task, s, data) for s in ('train', 'valid')}
+    from ski_tnn.data.text import ByteTokenizer, BpeTokenizer, load_tokenizer, tokenize_to_file, load_tokens
+    rec = task_record(task)
+    splits = rec.reader(rec, data)                                   # {'train': lines, 'valid': lines}
     tok_path = out / 'tokenizer.json'
     if tok_path.exists(): tok = load_tokenizer(tok_path)
     else:
@@ -476,7 +443,7 @@ def train_task(task:str, objective:str='clf', mixer:str='tnn', preset_name:str='
     seed_everything(seed)
     cbs = [EpochTimer()] + ([Distributed()] if distributed else [])
     if distributed: init_distributed()
-    if task in TEXT_TASKS:
+    if task_record(task).kind == 'text':
         tok, ids = _text_streams(task, data, out, tokenizer, vocab_size)
         n = tokens_per_sample or (512 if preset_name == 'paper' else 128)
         cfg = replace(cfg, vocab_size=tok.vocab_size)
@@ -519,7 +486,7 @@ def evaluate_checkpoint(ckpt:str|os.PathLike, data:str|os.PathLike|None=None, bs
     task, obj = ex['task'], ex['objective']
     data = data if data is not None else (ex.get('data') if ex.get('data') not in (None, 'None') else None)
     with _tempdir() as d:
-        if task in TEXT_TASKS:
+        if task_record(task).kind == 'text':
             tok, ids = _text_streams(task, data, Path(ckpt).parent.parent, 'byte')
             dls = text_dataloaders(ids['train'], ids['valid'], obj, ex.get('tokens_per_sample', 128), bs, mask_id=tok.token_id('<mask>'), vocab_size=tok.vocab_size)
             learn = (lm_learner if obj == 'lm' else mlm_learner)(dls, cfg, TrainConfig(precision='fp32'), d)
