@@ -10,12 +10,12 @@ import numpy as np
 import torch
 from torch import nn
 from .measure import time_ms, peak_memory_mb
-from .model import MIXERS, Gtu, ModelConfig, CausalLM, MaskedLM, paper_mixer_options
+from .model import MIXERS, Gtu, ModelConfig, CausalLM, MaskedLM, make_mixer, paper_mixer_options
+from .registry import mixer_record, mixer_names
 
 # %% auto #0
-__all__ = ['UNITS', 'MIXER_LABELS', 'KEY_LABELS', 'warm_allocator', 'build_unit', 'make_call', 'bench', 'device_name',
-           'fit_slope', 'crossover', 'load_rows', 'select', 'run_bench_command', 'plot_vs_n', 'plot_time_vs_n',
-           'claims']
+__all__ = ['UNITS', 'KEY_LABELS', 'warm_allocator', 'build_unit', 'make_call', 'bench', 'device_name', 'fit_slope', 'crossover',
+           'load_rows', 'select', 'run_bench_command', 'mixer_label', 'plot_vs_n', 'plot_time_vs_n', 'claims']
 
 # %% ../nbs/11_bench.ipynb #1790e4c7
 def warm_allocator()->bool:
@@ -30,11 +30,11 @@ def warm_allocator()->bool:
 UNITS = ('mixer', 'gtu', 'model')
 
 def build_unit(unit:str, # 'mixer', 'gtu' or 'model'
-               mixer:str, # a `MIXERS` name
+               mixer:str, # a registered mixer
                dim:int, causal:bool, device:str='cpu', vocab:int=1000)->nn.Module:
     "The module a benchmark times: a mixer, a GTU layer, or a 2-layer LM, with the paper's mixer settings."
     opts = paper_mixer_options(mixer)
-    if unit == 'mixer': m = MIXERS[mixer](dim, causal=causal, **opts)
+    if unit == 'mixer': m = make_mixer(mixer, dim, causal, **opts)
     elif unit == 'gtu': m = Gtu(dim, mixer, causal, 3., opts)
     elif unit == 'model':
         cfg = ModelConfig(vocab_size=vocab, dim=dim, n_layers=2, mixer=mixer, causal=causal, dropout=0., mixer_options=opts,
@@ -57,7 +57,7 @@ def make_call(m:nn.Module, unit:str, n:int, dim:int, batch:int, backward:bool, d
     return call
 
 # %% ../nbs/11_bench.ipynb #96714651
-def bench(mixers:Iterable[str], # `MIXERS` names
+def bench(mixers:Iterable[str], # registered mixers
           ns:Iterable[int], # sequence lengths
           dim:int=256, batch:int=2,
           causal:bool=False, backward:bool=False,
@@ -69,8 +69,7 @@ def bench(mixers:Iterable[str], # `MIXERS` names
     "Median time and peak memory of each mixer at each length, the mixers interleaved: one dict per (mixer, n)."
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     mixers = list(mixers)
-    for name in mixers:
-        if name not in MIXERS: raise ValueError(f"mixers: unknown mixer {name!r}; expected names from {sorted(MIXERS)}")
+    for name in mixers: mixer_record(name)                       # an unknown name fails before anything is timed
     rows = []
     for n in ns:
         torch.manual_seed(seed)
@@ -136,7 +135,10 @@ def run_bench_command(args:str, # arguments after `ski-tnn bench`
     return rows
 
 # %% ../nbs/11_bench.ipynb #6f48e777
-MIXER_LABELS = {'tnn': 'TNN', 'ski': 'SKI-TNN', 'fd': 'FD-TNN', 'ssm': 'S4D', 'attn': 'attention'}
+def mixer_label(name:str)->str:
+    "A mixer's display name: its record's label, or the name itself for a mixer not registered here (e.g. read from a results file)."
+    return mixer_record(name).label if name in MIXERS else name
+
 KEY_LABELS = {'ms': 'ms per call (median)', 'peak_mb': 'peak memory per call (MiB)'}
 
 def plot_vs_n(records:str|os.PathLike|list[dict], # a `ski-tnn bench --json` results file, or its records
@@ -164,15 +166,16 @@ def plot_vs_n(records:str|os.PathLike|list[dict], # a `ski-tnn bench --json` res
     axs = list(np.ravel(axs))
     if len(axs) != len(directions): raise ValueError(f"ax: expected {len(directions)} axes for causal={causal}, got {len(axs)}")
     fig = axs[0].figure
-    names = [m for m in MIXER_LABELS if any(r['mixer'] == m for r in rows)] + sorted({r['mixer'] for r in rows} - set(MIXER_LABELS))
-    colors = {m: f'C{i}' for i, m in enumerate(list(MIXER_LABELS) + [m for m in names if m not in MIXER_LABELS])}  # fixed per mixer
+    known = mixer_names()                                           # registration order: the same colour for a mixer in every plot
+    names = [m for m in known if any(r['mixer'] == m for r in rows)] + sorted({r['mixer'] for r in rows} - set(known))
+    colors = {m: f'C{i}' for i, m in enumerate(known + [m for m in names if m not in known])}
     for a, c in zip(axs, directions):
         for name in names:
             rs = select(rows, mixer=name, causal=c)
             if not rs: continue
             ns, ys = [r['n'] for r in rs], [r[key] for r in rs]
             slope = f" (slope {fit_slope(ns, ys):.2f})" if len(rs) > 1 else ''
-            a.loglog(ns, ys, 'o-', ms=4, color=colors[name], label=MIXER_LABELS.get(name, name) + slope)
+            a.loglog(ns, ys, 'o-', ms=4, color=colors[name], label=mixer_label(name) + slope)
         a.set_xlabel('sequence length n'); a.set_ylabel(KEY_LABELS[key]); a.grid(alpha=0.3, which='both')
         a.set_title(f"{'causal' if c else 'bidirectional'}, {'forward + backward' if backward else 'forward'}", fontsize=10)
         a.legend(loc='upper center', bbox_to_anchor=(0.5, -0.17), ncol=2, fontsize=9, frameon=False)

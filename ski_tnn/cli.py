@@ -4,17 +4,18 @@
 
 # %% ../nbs/10_cli.ipynb #515c7643
 from __future__ import annotations
-import json as jsonlib, sys
+import argparse, json as jsonlib, sys
 from pathlib import Path
 from typing import Callable
 from fastcore.script import anno_parser, store_true
 from .bench import bench, warm_allocator
+from .registry import mixer_record, mixer_names, task_record, task_names
 from .data.lra import make_listops, LISTOPS, LISTOPS_MINI
 from .data.pathfinder import make_pathfinder, pathfinder_spec
 
 # %% auto #0
-__all__ = ['DEMO_NAMES', 'COMMANDS', 'POSITIONAL', 'int_list', 'bench_cmd', 'step_times', 'run_demo', 'data_cmd', 'train_cmd',
-           'eval_cmd', 'extrapolate_cmd', 'demo_cmd', 'main']
+__all__ = ['COMMANDS', 'POSITIONAL', 'NAMED', 'int_list', 'bench_cmd', 'step_times', 'run_demo', 'data_cmd', 'train_cmd',
+           'eval_cmd', 'extrapolate_cmd', 'demo_cmd', 'command_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #1483930a
 def int_list(s:str, name:str)->list[int]:
@@ -24,7 +25,7 @@ def int_list(s:str, name:str)->list[int]:
     if not out or min(out) < 1: raise ValueError(f"--{name}: expected positive integers, got {s!r}")
     return out
 
-def bench_cmd(mixers:str='tnn,ski,fd,ssm,attn', # comma-separated mixer names (see ski_tnn.model.MIXERS)
+def bench_cmd(mixers:str=None, # comma-separated registered mixers (default: every one)
               n:str='1024,4096', # comma-separated sequence lengths
               dim:int=256, # channels
               batch:int=2,
@@ -36,14 +37,12 @@ def bench_cmd(mixers:str='tnn,ski,fd,ssm,attn', # comma-separated mixer names (s
               json:store_true=False, # one JSON object per line per (mixer, n)
              ):
     "Time and peak memory of token mixers, measured interleaved in one process (glibc's allocator kept warm)."
-    names = [m.strip() for m in mixers.split(',') if m.strip()]
+    names = [m.strip() for m in mixers.split(',') if m.strip()] if mixers else mixer_names()
     warm_allocator()
     rows = bench(names, int_list(n, 'n'), dim, batch, causal, backward, unit, reps, device)
     for r in rows:
         if json: print(jsonlib.dumps(r), flush=True)
         else: print(f"{r['mixer']:5s} n={r['n']:6d}  {r['ms']:9.2f} ms  {r['peak_mb']:9.1f} MiB  ({'causal' if causal else 'bidirectional'}, {'fwd+bwd' if backward else 'fwd'}, {r['unit']}, {r['device']})")
-
-DEMO_NAMES = {'ski': 'SKI-TNN', 'fd': 'FD-TNN', 'tnn': 'TNN', 'ssm': 'S4D', 'attn': 'Transformer'}
 
 def step_times(mixers:list[str], # mixer names; each gets the `cpu` preset's ListOps classifier
                ns:list[int], # sequence lengths
@@ -89,7 +88,7 @@ def run_demo(out:str|Path='demo', mixers:list[str]=('ski', 'fd', 'tnn'), epochs:
     out = Path(out); data = out / 'listops-mini'
     if not (data / 'basic_train.tsv').exists(): make_listops(data, n_train, n_valid, n_valid, seed, LISTOPS_MINI)
     majority = np.bincount([y for _, y in read_listops_tsv(data / 'basic_val.tsv')], minlength=10).max() / n_valid
-    name = lambda m: DEMO_NAMES.get(m, m)
+    name = lambda m: mixer_record(m).label
     rows = []
     for m in mixers:
         print(f"training {name(m)} ...", flush=True)
@@ -145,9 +144,9 @@ def data_cmd(task:str, # what to generate: 'listops' (the LRA specification), 'l
         print(f"{n} images: {root}"); return
     for split, path in make_listops(out, n_train, n_valid, n_test, seed, specs[task]).items(): print(f"{split}: {path}")
 
-def train_cmd(task:str=None, # wikitext-103, wikitext-2, text-file, listops, listops-mini, pathfinder, pathx, imdb, aan or cifar; required
+def train_cmd(task:str=None, # a registered task, e.g. listops-mini; required
               objective:str='clf', # 'clf' (classify), 'lm' (causal) or 'mlm' (masked); on an LRA task, lm/mlm self-pretrain
-              mixer:str='tnn', # tnn, ski, fd, ssm or attn
+              mixer:str='tnn', # a registered mixer
               preset:str='cpu', # 'cpu' (minutes on 2 cores) or 'paper' (the reference configs)
               data:str=None, # the task's data folder or file (listops-mini is generated there when missing)
               pretrained:str=None, # a self-pretraining checkpoint (OUT/models/best.pt) to fine-tune from
@@ -164,6 +163,7 @@ def train_cmd(task:str=None, # wikitext-103, wikitext-2, text-file, listops, lis
     from ski_tnn.learner import train_task
     if not task: raise ValueError("--task: expected the task to train on (e.g. listops-mini)")
     if not out: raise ValueError("--out: expected the run folder")
+    task_record(task); mixer_record(mixer)                           # unknown names fail before the run folder is made
     ck = Path(out) / 'models' / 'last.pt'
     if resume and not ck.exists(): raise ValueError(f"--resume: {ck} does not exist")
     import os
@@ -198,12 +198,27 @@ def extrapolate_cmd(ckpt:str=None, # a causal LM checkpoint written by `ski-tnn 
         ax = plot_extrapolation({ex['cfg']['mixer']: res}, ex.get('tokens_per_sample')); ax.figure.savefig(plot, dpi=120, bbox_inches='tight')
 
 def demo_cmd(out:str='demo', # folder for the data, the runs, the table and the plot
-             mixers:str='ski,fd,tnn', epochs:int=3, seed:int=0):
+             mixers:str='ski,fd,tnn', # comma-separated registered mixers
+             epochs:int=3, seed:int=0):
     "Generate ListOps-mini, train SKI-TNN, FD-TNN and TNN (cpu preset), time a training step against length; table and plot."
     run_demo(out, [m.strip() for m in mixers.split(',') if m.strip()], epochs, seed)
 
 COMMANDS:dict[str, Callable] = {'bench': bench_cmd, 'data': data_cmd, 'train': train_cmd, 'eval': eval_cmd, 'extrapolate': extrapolate_cmd, 'demo': demo_cmd}
 POSITIONAL:dict[str, list[str]] = {'data': ['task']}
+
+def _tasks()->list[str]:
+    import ski_tnn.data.tasks                                        # registers the built-in tasks (fastai: imported only when needed)
+    return task_names()
+
+NAMED:dict[tuple[str, str], Callable[[], list[str]]] = {('train', 'task'): _tasks, ('train', 'mixer'): mixer_names,
+                                                        ('bench', 'mixers'): mixer_names, ('demo', 'mixers'): mixer_names}
+
+def command_parser(command:str)->argparse.ArgumentParser:
+    "The parser of `ski-tnn COMMAND`; options that take mixer or task names list the registered ones in their help."
+    p = anno_parser(COMMANDS[command], prog=f"ski-tnn {command}", pos=POSITIONAL.get(command))
+    for a in p._actions:
+        if (command, a.dest) in NAMED: a.help = f"{a.help} (registered: {', '.join(NAMED[command, a.dest]())})"
+    return p
 
 # %% ../nbs/10_cli.ipynb #43bbea9c
 def main(argv:list[str]|None=None)->int:
@@ -214,7 +229,7 @@ def main(argv:list[str]|None=None)->int:
     if argv[0] not in COMMANDS:
         print(f"ski-tnn: unknown command {argv[0]!r}\n{usage}", file=sys.stderr); return 2
     func = COMMANDS[argv[0]]
-    args = vars(anno_parser(func, prog=f"ski-tnn {argv[0]}", pos=POSITIONAL.get(argv[0])).parse_args(argv[1:]))
+    args = vars(command_parser(argv[0]).parse_args(argv[1:]))
     try: func(**{k: v for k, v in args.items() if k not in ('pdb', 'xtra')})
     except (ValueError, FileNotFoundError) as e:                    # bad input: a clear message, no traceback
         print(f"ski-tnn {argv[0]}: {e}", file=sys.stderr); return 2
