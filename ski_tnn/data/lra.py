@@ -4,18 +4,19 @@
 
 # %% ../../nbs/08a_data.lra.ipynb #4f76915e
 from __future__ import annotations
-import os, random
-from dataclasses import dataclass
+import os, random, re, shlex
+from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import Dataset
-from .text import atomic_write_text
+from .text import atomic_write_text, check_can_generate, start_generation, finish_generation, check_generated, file_record
 
 # %% auto #0
-__all__ = ['OPERATORS', 'END', 'LISTOPS', 'LISTOPS_MINI', 'LISTOPS_VOCAB', 'ListOpsSpec', 'TooLong', 'serialize', 'generate_tree',
-           'apply_op', 'listops_tokens', 'evaluate_listops', 'generate_listops', 'write_listops_tsv', 'make_listops',
-           'read_listops_tsv', 'ListOpsDataset', 'collate_padded']
+__all__ = ['OPERATORS', 'END', 'LISTOPS', 'LISTOPS_MINI', 'SPLITS', 'LISTOPS_VERSION', 'LISTOPS_VOCAB', 'ListOpsSpec', 'TooLong',
+           'serialize', 'generate_tree', 'apply_op', 'listops_tokens', 'evaluate_listops', 'generate_listops',
+           'write_listops_tsv', 'listops_command', 'make_listops', 'check_listops', 'read_listops_tsv',
+           'ListOpsDataset', 'collate_padded']
 
 # %% ../../nbs/08a_data.lra.ipynb #5993a95e
 OPERATORS = ('[MIN', '[MAX', '[MED', '[SM')
@@ -91,46 +92,114 @@ def generate_listops(n:int, # examples
                      seed:int=0,
                      spec:ListOpsSpec=LISTOPS,
                      exclude:set[str]|None=None, # sources to skip (e.g. already in another split)
+                     max_misses:int=100_000, # draws in a row without a new example before the spec is judged unable to give `n`
                     )->list[tuple[str, int]]: # (source, target) pairs
     "Distinct random ListOps examples whose token count lies strictly within the spec's bounds."
-    rng, seen, out = random.Random(seed), set(exclude or ()), []
+    if not spec.min_length + 1 < spec.max_length:
+        raise ValueError(f"spec: no length lies strictly between min_length={spec.min_length} and max_length={spec.max_length}")
+    rng, seen, out, misses = random.Random(seed), set(exclude or ()), [], 0
     while len(out) < n:
         try: s, v, length = generate_tree(rng, spec)
-        except TooLong: continue
-        if not spec.min_length < length < spec.max_length or s in seen: continue
-        seen.add(s); out.append((s, v))
+        except TooLong: s = None
+        if s is None or not spec.min_length < length < spec.max_length or s in seen:
+            misses += 1
+            if misses > max_misses:
+                raise ValueError(f"spec: {max_misses:,} draws in a row gave no new example after {len(out)} of {n}; {spec} cannot give "
+                                 f"{n} distinct expressions of {spec.min_length + 1} to {spec.max_length - 1} tokens")
+            continue
+        misses = 0; seen.add(s); out.append((s, v))
     return out
 
 # %% ../../nbs/08a_data.lra.ipynb #17cfdca7
+SPLITS = ('train', 'val', 'test')
+LISTOPS_VERSION = 1 # the generator's version in the manifest: changed whenever the same arguments would give other files
+
 def write_listops_tsv(path:str|os.PathLike, rows:list[tuple[str, int]])->Path:
     "Write `(source, target)` rows in the release's TSV format, atomically."
     return atomic_write_text(path, 'Source\tTarget\n' + ''.join(f"{s}\t{y}\n" for s, y in rows))
 
-def make_listops(out:str|os.PathLike, n_train:int=96000, n_valid:int=2000, n_test:int=2000, seed:int=0,
-                 spec:ListOpsSpec=LISTOPS, task:str='basic')->dict[str, Path]:
-    "Generate disjoint train/val/test splits and write `{task}_{train,val,test}.tsv` into `out`."
-    rows = generate_listops(n_train + n_valid + n_test, seed, spec)
-    splits = {'train': rows[:n_train], 'val': rows[n_train:n_train + n_valid], 'test': rows[n_train + n_valid:]}
-    return {k: write_listops_tsv(Path(out) / f"{task}_{k}.tsv", v) for k, v in splits.items()}
+def _count(name:str, v, least:int=1)->int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least:
+        raise ValueError(f"{name}: expected an integer >= {least}, got {v!r}")
+    return int(v)
+
+def listops_command(folder:str|os.PathLike, args:dict|None)->str:
+    "The command that regenerates a ListOps folder from its manifest's `args` (`ski-tnn data ...` where it can, else a call)."
+    if not args: return f"ski-tnn data listops --out {shlex.quote(str(folder))} (with the sizes and seed it was made with)"
+    spec, task = ListOpsSpec(**args['spec']), args.get('task', 'basic')
+    cli = {LISTOPS: 'listops', LISTOPS_MINI: 'listops-mini'}.get(spec)
+    if cli and task == 'basic':
+        return (f"ski-tnn data {cli} --out {shlex.quote(str(folder))} --n-train {args['n_train']} --n-valid {args['n_valid']} "
+                f"--n-test {args['n_test']} --seed {args['seed']}")
+    return (f"make_listops({str(folder)!r}, n_train={args['n_train']}, n_valid={args['n_valid']}, n_test={args['n_test']}, "
+            f"seed={args['seed']}, spec={spec!r}, task={task!r})")
+
+def make_listops(out:str|os.PathLike, # the folder for the TSVs and the manifest
+                 n_train:int=96000, n_valid:int=2000, n_test:int=2000, # split sizes, each >= 1
+                 seed:int=0, spec:ListOpsSpec=LISTOPS,
+                 task:str='basic', # the files' prefix: `{task}_train.tsv`, ...
+                )->dict[str, Path]: # split -> file
+    "Generate disjoint train/val/test splits and write `{task}_{train,val,test}.tsv` into `out`, with a manifest written last."
+    sizes = {k: _count(k, v) for k, v in dict(n_train=n_train, n_valid=n_valid, n_test=n_test).items()}
+    seed = _count('seed', seed, least=0)
+    if not isinstance(task, str) or not re.fullmatch(r'[A-Za-z0-9][A-Za-z0-9._-]*', task):
+        raise ValueError(f"task: expected a file-name prefix such as 'basic', got {task!r}")
+    out, names = Path(out), {k: f"{task}_{k}.tsv" for k in SPLITS}
+    check_can_generate(out, task, names.values())                  # before the minutes of generating
+    rows = generate_listops(sum(sizes.values()), seed, spec)        # distinct, so the splits are disjoint
+    cut = np.cumsum([sizes['n_train'], sizes['n_valid']])
+    splits = dict(zip(SPLITS, (rows[:cut[0]], rows[cut[0]:cut[1]], rows[cut[1]:])))
+    info = {'generator': 'ski_tnn.data.lra.make_listops', 'version': LISTOPS_VERSION,
+            'args': {**sizes, 'seed': seed, 'spec': asdict(spec), 'task': task}}
+    start_generation(out, task, info, names.values())
+    files = {k: write_listops_tsv(out / names[k], splits[k]) for k in SPLITS}
+    finish_generation(out, task, info, {names[k]: file_record(files[k], rows=len(splits[k])) for k in SPLITS})
+    return files
 
 # %% ../../nbs/08a_data.lra.ipynb #d62fe6a0
-def read_listops_tsv(path:str|os.PathLike)->list[tuple[str, int]]:
-    "Read a ListOps release TSV into `(source, target)` pairs."
+_SOURCE_TOKENS = frozenset(('(', ')', *OPERATORS, END, *map(str, range(10))))
+_HEADER = "the header 'Source<TAB>Target'"
+
+def check_listops(folder:str|os.PathLike, task:str='basic', splits:tuple[str, ...]=SPLITS)->dict|None:
+    "The manifest of a ListOps folder this package generated, once the files of `splits` match it; None for a folder it did not generate."
+    folder = Path(folder)
+    return check_generated(folder, task, lambda args: listops_command(folder, args), [f"{task}_{s}.tsv" for s in splits])
+
+def _listops_row(path:Path, i:int, line:str, max_len:int)->tuple[str, int]:
+    parts = line.split('\t')
+    if len(parts) != 2: raise ValueError(f"{path}:{i}: expected 2 tab-separated columns (Source, Target), got {len(parts)}")
+    source, target = parts
+    if not (target.isdigit() and len(target) == 1): raise ValueError(f"{path}:{i}: expected a target digit 0-9, got {target[:20]!r}")
+    toks = source.split()
+    if not _SOURCE_TOKENS.issuperset(toks):
+        bad = next(t for t in toks if t not in _SOURCE_TOKENS)
+        raise ValueError(f"{path}:{i}: unknown ListOps token {bad[:20]!r}; expected {' '.join(OPERATORS)} {END}, a digit 0-9 or a parenthesis")
+    n = len(toks) - source.count('(') - source.count(')')
+    if n > max_len: raise ValueError(f"{path}:{i}: an example of {n:,} tokens, longer than max_len={max_len:,}")
+    return source, int(target)
+
+def read_listops_tsv(path:str|os.PathLike,
+                     max_len:int=20_000, # the longest example accepted, in tokens (parentheses not counted); the LRA's are under 2,000
+                    )->list[tuple[str, int]]:
+    "Read a ListOps release TSV into `(source, target)` pairs, checking every line (and, in a generated folder, the manifest)."
     path = Path(path)
+    if path.parent.is_file(): raise ValueError(f"{path.parent}: a file, not a folder; pass the folder that holds {path.name}")
+    if path.is_dir(): raise ValueError(f"{path}: a folder; expected a ListOps TSV file")
+    if m := re.fullmatch(r'(.+)_(train|val|test)\.tsv', path.name): check_listops(path.parent, m[1], (m[2],))
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such ListOps file. Generate one with `ski-tnn data listops --out {path.parent}`, "
                                 f"or unpack the LRA release (lra_release/listops-1000/) there.")
-    rows = []
-    with open(path, newline='') as f:
-        for i, line in enumerate(f, 1):
-            parts = line.rstrip('\n').split('\t')
+    rows, i, limit = [], 0, 64 * max_len + 64                      # no ListOps token takes 64 bytes with its parentheses
+    with open(path, 'rb') as f:
+        for i, raw in enumerate(f, 1):
+            if len(raw) > limit: raise ValueError(f"{path}:{i}: a line of {len(raw):,} bytes, too long for an example of at most max_len={max_len:,} tokens")
+            try: line = raw.decode('utf-8-sig' if i == 1 else 'utf-8').rstrip('\r\n')
+            except UnicodeDecodeError as e: raise ValueError(f"{path}:{i}: not UTF-8 text (byte {e.start + 1} of the line is {raw[e.start:e.start + 1]!r})") from None
             if i == 1:
-                if parts != ['Source', 'Target']: raise ValueError(f"{path}:1: expected the header 'Source<TAB>Target', got {line.strip()[:60]!r}")
-                continue
-            if not line.strip(): continue
-            if len(parts) != 2: raise ValueError(f"{path}:{i}: expected 2 tab-separated columns (Source, Target), got {len(parts)}")
-            if not (parts[1].isdigit() and len(parts[1]) == 1): raise ValueError(f"{path}:{i}: expected a target digit 0-9, got {parts[1][:20]!r}")
-            rows.append((parts[0], int(parts[1])))
+                if line.split('\t') != ['Source', 'Target']: raise ValueError(f"{path}:1: expected {_HEADER}, got {line[:60]!r}")
+            elif line.strip(): rows.append(_listops_row(path, i, line, max_len))
+    if i == 0: raise ValueError(f"{path}: an empty file; expected {_HEADER} and one example per line")
+    if not rows: raise ValueError(f"{path}: no examples, only the header; a ListOps split needs at least one")
     return rows
 
 # %% ../../nbs/08a_data.lra.ipynb #73ab5357
@@ -140,10 +209,12 @@ class ListOpsDataset(Dataset):
     "ListOps examples as `(token ids, length, target)`."
     def __init__(self, rows:list[tuple[str, int]], max_len:int|None=None):
         self.stoi = {t: i for i, t in enumerate(LISTOPS_VOCAB)}
+        if not len(rows): raise ValueError("rows: no ListOps examples")
         self.items = []
-        for s, y in rows:
-            ids = [self.stoi[t] for t in listops_tokens(s)] + [self.stoi['<eos>']]
-            if max_len is not None and len(ids) > max_len: raise ValueError(f"ListOps example of {len(ids)} tokens exceeds max_len={max_len}")
+        for k, (s, y) in enumerate(rows):
+            try: ids = [self.stoi[t] for t in listops_tokens(s)] + [self.stoi['<eos>']]
+            except KeyError as e: raise ValueError(f"example {k}: unknown ListOps token {e.args[0][:20]!r}; expected one of {LISTOPS_VOCAB[1:-1]}") from None
+            if max_len is not None and len(ids) > max_len: raise ValueError(f"example {k}: {len(ids)} tokens (with the end token) exceed max_len={max_len}")
             self.items.append((torch.tensor(ids), y))
     def __len__(self): return len(self.items)
     def __getitem__(self, i): ids, y = self.items[i]; return ids, len(ids), y
