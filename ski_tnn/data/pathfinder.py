@@ -4,8 +4,9 @@
 
 # %% ../../nbs/08b_data.pathfinder.ipynb #734b0e7e
 from __future__ import annotations
-import io, math, os
-from dataclasses import dataclass
+import hashlib, io, math, os, shlex, shutil
+from collections import defaultdict
+from dataclasses import dataclass, asdict
 from functools import lru_cache
 from pathlib import Path
 import numpy as np
@@ -13,12 +14,13 @@ import torch
 from PIL import Image, ImageDraw
 from torch.utils.data import Dataset
 from fastprogress.fastprogress import progress_bar
-from .text import atomic_write_bytes, atomic_write_text
+from .text import atomic_write_bytes, atomic_write_text, check_can_generate, start_generation, finish_generation, check_generated, file_record, file_digest
 
 # %% auto #0
-__all__ = ['PATHFINDER', 'PATHX', 'PathfinderSpec', 'pathfinder_spec', 'Paddle', 'Canvas', 'extend_snake', 'grow_snake',
-           'seed_paddle', 'target_snakes', 'distractor_snakes', 'render', 'PathfinderSample', 'generate_pathfinder',
-           'check_label', 'make_pathfinder', 'read_pathfinder', 'PathfinderDataset']
+__all__ = ['PATHFINDER', 'PATHX', 'PATHFINDER_VERSION', 'PathfinderSpec', 'pathfinder_spec', 'Paddle', 'Canvas', 'extend_snake',
+           'grow_snake', 'seed_paddle', 'target_snakes', 'distractor_snakes', 'render', 'PathfinderSample',
+           'generate_pathfinder', 'check_label', 'pathfinder_command', 'make_pathfinder', 'check_pathfinder',
+           'read_pathfinder', 'PathfinderDataset']
 
 # %% ../../nbs/08b_data.pathfinder.ipynb #e8b119b6
 @dataclass(frozen=True)
@@ -274,8 +276,28 @@ def check_label(sample:PathfinderSample, spec:PathfinderSpec=PATHFINDER)->bool:
     return visible and not any(joins) and sorted(touches) == [(False, True), (True, False)]
 
 # %% ../../nbs/08b_data.pathfinder.ipynb #ba1425c7
+PATHFINDER_VERSION = 1 # the generator's version in the manifest: changed whenever the same arguments would give other images
+
 def _png(image:np.ndarray)->bytes:
     buf = io.BytesIO(); Image.fromarray(image, mode='L').save(buf, format='PNG'); return buf.getvalue()
+
+def _int(name:str, v, least:int=1)->int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least:
+        raise ValueError(f"{name}: expected an integer >= {least}, got {v!r}")
+    return int(v)
+
+def pathfinder_command(root:str|os.PathLike, args:dict|None)->str:
+    "The command that regenerates the difficulty folder `root` from its manifest's `args` (`ski-tnn data pathfinder` where it can, else a call)."
+    root = Path(root); out = shlex.quote(str(root.parent))
+    if not args: return f"ski-tnn data pathfinder --out {out} (with the resolution, count and seed it was made with)"
+    spec = PathfinderSpec(**{**args['spec'], 'margins': tuple(args['spec']['margins'])})
+    try: std = pathfinder_spec(spec.size, spec.contour_length)
+    except ValueError: std = None
+    if spec == std and args['per_folder'] == 1000:
+        return (f"ski-tnn data pathfinder --out {out} --resolution {spec.size} --contour-length {spec.contour_length} "
+                f"--n {args['n']} --seed {args['seed']}")
+    spec_code = f"pathfinder_spec({spec.size}, {spec.contour_length})" if spec == std else repr(spec)
+    return f"make_pathfinder({str(root.parent)!r}, n={args['n']}, seed={args['seed']}, spec={spec_code}, per_folder={args['per_folder']})"
 
 def make_pathfinder(out:str|os.PathLike, # the release's `pathfinder<resolution>` folder
                     n:int=1000, # images
@@ -283,56 +305,119 @@ def make_pathfinder(out:str|os.PathLike, # the release's `pathfinder<resolution>
                     spec:PathfinderSpec=PATHFINDER,
                     per_folder:int=1000, # images per `imgs/<b>` folder
                     progress:bool=True)->Path: # the difficulty folder, e.g. `out/curv_contour_length_14`
-    "Generate `n` images with labels balanced at random and write them in the LRA release layout."
-    if n < 1: raise ValueError(f"n: expected a positive number of images, got {n}")
+    "Generate `n` images with labels balanced at random and write them in the LRA release layout, with a manifest written last."
+    n, per_folder, seed = _int('n', n), _int('per_folder', per_folder), _int('seed', seed, least=0)
+    if Path(out).exists() and not Path(out).is_dir(): raise ValueError(f"out: {out} is a file; expected a folder to write into")
     root = Path(out) / spec.folder
+    info = {'generator': 'ski_tnn.data.pathfinder.make_pathfinder', 'version': PATHFINDER_VERSION,
+            'args': {'n': n, 'seed': seed, 'per_folder': per_folder, 'spec': asdict(spec)}}
+    start_generation(root, 'pathfinder', info, ['imgs', 'metadata'])
+    for sub in ('imgs', 'metadata'): shutil.rmtree(root / sub, ignore_errors=True)     # nothing of an earlier generation stays
+    files, images = {}, {}
     batches = range((n + per_folder - 1) // per_folder)
     for b in (progress_bar(batches) if progress else batches):   # no bar object at all: a console bar prints even when hidden
-        lines = []
+        lines, digest, size = [], hashlib.sha256(), 0
         for i in range(b * per_folder, min(n, (b + 1) * per_folder)):
             s = generate_pathfinder([seed, i], spec)
-            atomic_write_bytes(root / 'imgs' / str(b) / f'sample_{i}.png', _png(s.image))
+            png = _png(s.image)
+            atomic_write_bytes(root / 'imgs' / str(b) / f'sample_{i}.png', png)
+            digest.update(f"sample_{i}.png {hashlib.sha256(png).hexdigest()}\n".encode()); size += len(png)
             (y0, x0), (y1, x1) = s.markers
             lines.append(f"imgs/{b} sample_{i}.png {i} {s.label} {spec.continuity} {spec.contour_length} {spec.distractor_length} "
                          f"{spec.paddle_length} {spec.paddle_thickness} {s.margin} 1 {y0:.3f} {x0:.3f} {y1:.3f} {x1:.3f}\n")
-        atomic_write_text(root / 'metadata' / f'{b}.npy', ''.join(lines))
+        meta = atomic_write_text(root / 'metadata' / f'{b}.npy', ''.join(lines))
+        files[f'metadata/{b}.npy'] = file_record(meta, rows=len(lines))
+        images[f'imgs/{b}'] = {'count': len(lines), 'bytes': size, 'sha256': digest.hexdigest()}
+    finish_generation(root, 'pathfinder', {**info, 'images': images}, files)
     return root
 
 # %% ../../nbs/08b_data.pathfinder.ipynb #a23b7715
 def _metadata_lines(path:Path)->list[list[str]]:
     raw = path.read_bytes()
     if raw.startswith(b'\x93NUMPY'):
-        arr = np.load(io.BytesIO(raw), allow_pickle=False)
+        try: arr = np.load(io.BytesIO(raw), allow_pickle=False)
+        except (ValueError, OSError, EOFError) as e: raise ValueError(f"{path}: not a readable .npy array ({e})") from None
         return [[str(v) for v in np.atleast_1d(row)] for row in np.atleast_2d(arr)]
-    return [line.split() for line in raw.decode('utf-8').splitlines()]
+    try: text = raw.decode('utf-8')
+    except UnicodeDecodeError as e:
+        line = raw.count(b'\n', 0, e.start) + 1
+        raise ValueError(f"{path}:{line}: not UTF-8 text") from None
+    return [line.split() for line in text.splitlines()]
 
-def read_pathfinder(root:str|os.PathLike)->list[tuple[Path, int]]:
+def check_pathfinder(root:str|os.PathLike)->dict|None:
+    "The manifest of a Pathfinder folder this package generated, once its metadata files match it; None for a folder it did not generate."
+    root = Path(root)
+    return check_generated(root, 'pathfinder', lambda args: pathfinder_command(root, args))
+
+def _check_images(root:Path, items:list[tuple[Path, int]], where:list[str], manifest:dict|None, deep:bool):
+    "Generated folders: each image folder's count, total size (and with `deep`, digest) as in the manifest. Else: every listed image exists."
+    if manifest is None:
+        missing = [k for k, (p, _) in enumerate(items) if not p.is_file()]
+        if missing: raise FileNotFoundError(f"{where[missing[0]]}: lists {items[missing[0]][0]}, which is missing "
+                                            f"({len(missing)} of the {len(items)} listed images are missing)")
+        return
+    regen = f"Regenerate it with `{pathfinder_command(root, manifest.get('args'))}`"
+    if len(items) != manifest['args']['n']: raise ValueError(f"{root}: the metadata lists {len(items)} images, the manifest {manifest['args']['n']}. {regen}")
+    groups = defaultdict(list)
+    for p, _ in items: groups[p.parent.relative_to(root).as_posix()].append(p)
+    if set(groups) != set(manifest['images']): raise ValueError(f"{root}: image folders {sorted(groups)} differ from the manifest's {sorted(manifest['images'])}. {regen}")
+    for folder, paths in groups.items():
+        want = manifest['images'][folder]
+        gone = [p for p in paths if not p.is_file()]
+        if gone: raise ValueError(f"{gone[0]}: listed in the metadata but missing ({len(gone)} of {len(paths)} in {folder}). {regen}")
+        size = sum(p.stat().st_size for p in paths)
+        if (len(paths), size) != (want['count'], want['bytes']):
+            raise ValueError(f"{root / folder}: {len(paths)} images of {size:,} bytes, the manifest says {want['count']} of {want['bytes']:,}: changed since it was generated. {regen}")
+        if deep:
+            h = hashlib.sha256(''.join(f"{p.name} {file_digest(p)}\n" for p in paths).encode())
+            if h.hexdigest() != want['sha256']: raise ValueError(f"{root / folder}: the images' checksums differ from the manifest's: changed since they were generated. {regen}")
+
+def read_pathfinder(root:str|os.PathLike,
+                    deep:bool=False, # in a generated folder, also check every image's SHA-256 (reads them all)
+                   )->list[tuple[Path, int]]:
     "`(image path, label)` pairs of a release difficulty folder such as `pathfinder32/curv_contour_length_14`."
     root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise ValueError(f"{root}: a file; expected a Pathfinder difficulty folder (such as pathfinder32/curv_contour_length_14) holding metadata/ and imgs/")
+    manifest = check_pathfinder(root)
     if not (root / 'metadata').is_dir():
+        inside = sorted(p.name for p in root.glob('curv_*') if (p / 'metadata').is_dir()) if root.is_dir() else []
+        if inside: raise FileNotFoundError(f"{root}: no metadata/ folder here, but {', '.join(inside)} hold one: pass one of them")
         raise FileNotFoundError(f"{root}: no Pathfinder metadata/ folder here. Generate images with "
                                 f"`ski-tnn data pathfinder --out DIR --resolution 32` and pass DIR/curv_contour_length_14, or unpack "
                                 f"lra_release/pathfinder32/curv_contour_length_14 from the LRA release.")
-    items = []
-    for meta in sorted((root / 'metadata').glob('*.npy'), key=lambda p: (len(p.stem), p.stem)):
+    metas = sorted((root / 'metadata').glob('*.npy'), key=lambda p: (len(p.stem), p.stem))
+    if manifest is not None and (extra := {f"metadata/{p.name}" for p in metas} - set(manifest['files'])):
+        raise ValueError(f"{root}: {', '.join(sorted(extra))} not listed in pathfinder.manifest.json. Regenerate it with `{pathfinder_command(root, manifest['args'])}`")
+    items, where = [], []
+    for meta in metas:
         for k, f in enumerate(_metadata_lines(meta), 1):
             if not f: continue
             if len(f) < 4 or f[3] not in ('0', '1'):
                 raise ValueError(f"{meta}:{k}: expected 'imgs/<b> sample_<i>.png <i> <label 0|1> ...', got {' '.join(f)[:80]!r}")
-            items.append((root / f[0] / f[1], int(f[3])))
+            items.append((root / f[0] / f[1], int(f[3]))); where.append(f"{meta}:{k}")
     if not items: raise ValueError(f"{root}/metadata: no metadata lines")
+    _check_images(root, items, where, manifest, deep)
     return items
 
 # %% ../../nbs/08b_data.pathfinder.ipynb #fb18aa75
 class PathfinderDataset(Dataset):
     "Pathfinder images as `(pixels (size*size, 1) in [-1, 1], label)`."
     def __init__(self, items:list[tuple[Path, int]], cache:bool=False, progress:bool=False):
+        if not len(items): raise ValueError("items: no Pathfinder images")
         self.items = items
         self.images = [self._load(p) for p, _ in (progress_bar(items) if progress else items)] if cache else None
+        if cache:
+            for (p, _), im in zip(items, self.images):
+                if im.shape != self.images[0].shape:
+                    raise ValueError(f"{p}: a {im.shape[0]} x {im.shape[1]} image; the first, {items[0][0]}, is {self.images[0].shape[0]} x {self.images[0].shape[1]}")
     @staticmethod
     def _load(path:Path)->np.ndarray:
         if not path.exists(): raise FileNotFoundError(f"{path}: Pathfinder image listed in the metadata is missing")
-        with Image.open(path) as im: return np.asarray(im.convert('L'))
+        try:
+            with Image.open(path) as im: return np.asarray(im.convert('L'))
+        except (OSError, SyntaxError, ValueError) as e:                  # PIL's UnidentifiedImageError is an OSError
+            raise ValueError(f"{path}: not a readable image ({type(e).__name__}: {e}); restore the file or regenerate the folder") from None
     def __len__(self): return len(self.items)
     def __getitem__(self, i):
         img = self.images[i] if self.images is not None else self._load(self.items[i][0])
