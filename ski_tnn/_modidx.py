@@ -44,6 +44,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'ski_tnn.data.lra.ListOpsSpec': ('data.lra.html#listopsspec', 'ski_tnn/data/lra.py'),
                                   'ski_tnn.data.lra.TooLong': ('data.lra.html#toolong', 'ski_tnn/data/lra.py'),
                                   'ski_tnn.data.lra._count': ('data.lra.html#_count', 'ski_tnn/data/lra.py'),
+                                  'ski_tnn.data.lra._count_canonical': ('data.lra.html#_count_canonical', 'ski_tnn/data/lra.py'),
                                   'ski_tnn.data.lra._listops_row': ('data.lra.html#_listops_row', 'ski_tnn/data/lra.py'),
                                   'ski_tnn.data.lra.apply_op': ('data.lra.html#apply_op', 'ski_tnn/data/lra.py'),
                                   'ski_tnn.data.lra.check_listops': ('data.lra.html#check_listops', 'ski_tnn/data/lra.py'),

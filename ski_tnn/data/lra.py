@@ -159,6 +159,16 @@ def make_listops(out:str|os.PathLike, # the folder for the TSVs and the manifest
 # %% ../../nbs/08a_data.lra.ipynb #d62fe6a0
 _SOURCE_TOKENS = frozenset(('(', ')', *OPERATORS, END, *map(str, range(10))))
 _HEADER = "the header 'Source<TAB>Target'"
+_OPS_RE = re.compile('|'.join(re.escape(op) for op in OPERATORS).encode())
+_SHAPE = bytes(ord('x') if chr(c) in '()]0123456789' else ord(' ') if c == 32 else ord('?') for c in range(256))
+_XS = b'x ' * 50_000
+
+def _count_canonical(source:str)->int|None:
+    "The token count of a source in the release's form (valid tokens, one space apart), in a few C-speed passes; None for any other source."
+    b = _OPS_RE.sub(b'0', source.encode())                         # each operator becomes a one-character token
+    shape = b.translate(_SHAPE)                                     # valid one-character tokens -> 'x', space -> ' ', else '?'
+    if not len(shape) % 2 or shape != _XS[:len(shape)]: return None
+    return (len(shape) + 1) // 2 - b.count(b'(') - b.count(b')')
 
 def check_listops(folder:str|os.PathLike, task:str='basic', splits:tuple[str, ...]=SPLITS)->dict|None:
     "The manifest of a ListOps folder this package generated, once the files of `splits` match it; None for a folder it did not generate."
@@ -170,11 +180,14 @@ def _listops_row(path:Path, i:int, line:str, max_len:int)->tuple[str, int]:
     if len(parts) != 2: raise ValueError(f"{path}:{i}: expected 2 tab-separated columns (Source, Target), got {len(parts)}")
     source, target = parts
     if not (target.isdigit() and len(target) == 1): raise ValueError(f"{path}:{i}: expected a target digit 0-9, got {target[:20]!r}")
-    toks = source.split()
-    if not _SOURCE_TOKENS.issuperset(toks):
-        bad = next(t for t in toks if t not in _SOURCE_TOKENS)
-        raise ValueError(f"{path}:{i}: unknown ListOps token {bad[:20]!r}; expected {' '.join(OPERATORS)} {END}, a digit 0-9 or a parenthesis")
-    n = len(toks) - source.count('(') - source.count(')')
+    n = _count_canonical(source)
+    if n is None:                                                   # other spacing, or a bad token: look at each token
+        toks = source.split()
+        if not toks: raise ValueError(f"{path}:{i}: an empty Source; expected a ListOps expression")
+        if not _SOURCE_TOKENS.issuperset(toks):
+            bad = next(t for t in toks if t not in _SOURCE_TOKENS)
+            raise ValueError(f"{path}:{i}: unknown ListOps token {bad[:20]!r}; expected {' '.join(OPERATORS)} {END}, a digit 0-9 or a parenthesis")
+        n = len(toks) - source.count('(') - source.count(')')
     if n > max_len: raise ValueError(f"{path}:{i}: an example of {n:,} tokens, longer than max_len={max_len:,}")
     return source, int(target)
 
@@ -189,7 +202,7 @@ def read_listops_tsv(path:str|os.PathLike,
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such ListOps file. Generate one with `ski-tnn data listops --out {path.parent}`, "
                                 f"or unpack the LRA release (lra_release/listops-1000/) there.")
-    rows, i, limit = [], 0, 64 * max_len + 64                      # no ListOps token takes 64 bytes with its parentheses
+    rows, i, limit = [], 0, 64 * max_len + 64                      # a token takes under 10 bytes with its parentheses and spaces
     with open(path, 'rb') as f:
         for i, raw in enumerate(f, 1):
             if len(raw) > limit: raise ValueError(f"{path}:{i}: a line of {len(raw):,} bytes, too long for an example of at most max_len={max_len:,} tokens")
