@@ -125,14 +125,12 @@ def _count(name:str, v, least:int=1)->int:
 
 def listops_command(folder:str|os.PathLike, args:dict|None)->str:
     "The command that regenerates a ListOps folder from its manifest's `args` (`ski-tnn data ...` where it can, else a call)."
-    if not args: return f"ski-tnn data listops --out {shlex.quote(str(folder))} (with the sizes and seed it was made with)"
-    spec, task = ListOpsSpec(**args['spec']), args.get('task', 'basic')
+    out = shlex.quote(str(folder))
+    try: spec, task, (n_train, n_valid, n_test, seed) = ListOpsSpec(**args['spec']), args.get('task', 'basic'), [args[k] for k in ('n_train', 'n_valid', 'n_test', 'seed')]
+    except (TypeError, KeyError): return f"ski-tnn data listops --out {out} (with the sizes and seed it was made with)"   # no arguments, or another version's
     cli = {LISTOPS: 'listops', LISTOPS_MINI: 'listops-mini'}.get(spec)
-    if cli and task == 'basic':
-        return (f"ski-tnn data {cli} --out {shlex.quote(str(folder))} --n-train {args['n_train']} --n-valid {args['n_valid']} "
-                f"--n-test {args['n_test']} --seed {args['seed']}")
-    return (f"make_listops({str(folder)!r}, n_train={args['n_train']}, n_valid={args['n_valid']}, n_test={args['n_test']}, "
-            f"seed={args['seed']}, spec={spec!r}, task={task!r})")
+    if cli and task == 'basic': return f"ski-tnn data {cli} --out {out} --n-train {n_train} --n-valid {n_valid} --n-test {n_test} --seed {seed}"
+    return f"make_listops({str(folder)!r}, n_train={n_train}, n_valid={n_valid}, n_test={n_test}, seed={seed}, spec={spec!r}, task={task!r})"
 
 def make_listops(out:str|os.PathLike, # the folder for the TSVs and the manifest
                  n_train:int=96000, n_valid:int=2000, n_test:int=2000, # split sizes, each >= 1

@@ -289,15 +289,14 @@ def _int(name:str, v, least:int=1)->int:
 def pathfinder_command(root:str|os.PathLike, args:dict|None)->str:
     "The command that regenerates the difficulty folder `root` from its manifest's `args` (`ski-tnn data pathfinder` where it can, else a call)."
     root = Path(root); out = shlex.quote(str(root.parent))
-    if not args: return f"ski-tnn data pathfinder --out {out} (with the resolution, count and seed it was made with)"
-    spec = PathfinderSpec(**{**args['spec'], 'margins': tuple(args['spec']['margins'])})
+    try: spec, n, seed, per_folder = PathfinderSpec(**{**args['spec'], 'margins': tuple(args['spec']['margins'])}), args['n'], args['seed'], args['per_folder']
+    except (TypeError, KeyError): return f"ski-tnn data pathfinder --out {out} (with the resolution, count and seed it was made with)"
     try: std = pathfinder_spec(spec.size, spec.contour_length)
     except ValueError: std = None
-    if spec == std and args['per_folder'] == 1000:
-        return (f"ski-tnn data pathfinder --out {out} --resolution {spec.size} --contour-length {spec.contour_length} "
-                f"--n {args['n']} --seed {args['seed']}")
+    if spec == std and per_folder == 1000:
+        return f"ski-tnn data pathfinder --out {out} --resolution {spec.size} --contour-length {spec.contour_length} --n {n} --seed {seed}"
     spec_code = f"pathfinder_spec({spec.size}, {spec.contour_length})" if spec == std else repr(spec)
-    return f"make_pathfinder({str(root.parent)!r}, n={args['n']}, seed={args['seed']}, spec={spec_code}, per_folder={args['per_folder']})"
+    return f"make_pathfinder({str(root.parent)!r}, n={n}, seed={seed}, spec={spec_code}, per_folder={per_folder})"
 
 def make_pathfinder(out:str|os.PathLike, # the release's `pathfinder<resolution>` folder
                     n:int=1000, # images
@@ -357,6 +356,8 @@ def _check_images(root:Path, items:list[tuple[Path, int]], where:list[str], mani
                                             f"({len(missing)} of the {len(items)} listed images are missing)")
         return
     regen = f"Regenerate it with `{pathfinder_command(root, manifest.get('args'))}`"
+    if not isinstance(manifest.get('images'), dict) or not isinstance(manifest.get('args'), dict) or 'n' not in manifest['args']:
+        raise ValueError(f"{root / 'pathfinder.manifest.json'}: not a manifest of this version (no images or no count). {regen}")
     if len(items) != manifest['args']['n']: raise ValueError(f"{root}: the metadata lists {len(items)} images, the manifest {manifest['args']['n']}. {regen}")
     groups = defaultdict(list)
     for p, _ in items: groups[p.parent.relative_to(root).as_posix()].append(p)
@@ -388,7 +389,7 @@ def read_pathfinder(root:str|os.PathLike,
                                 f"lra_release/pathfinder32/curv_contour_length_14 from the LRA release.")
     metas = sorted((root / 'metadata').glob('*.npy'), key=lambda p: (len(p.stem), p.stem))
     if manifest is not None and (extra := {f"metadata/{p.name}" for p in metas} - set(manifest['files'])):
-        raise ValueError(f"{root}: {', '.join(sorted(extra))} not listed in pathfinder.manifest.json. Regenerate it with `{pathfinder_command(root, manifest['args'])}`")
+        raise ValueError(f"{root}: {', '.join(sorted(extra))} not listed in pathfinder.manifest.json. Regenerate it with `{pathfinder_command(root, manifest.get('args'))}`")
     items, where = [], []
     for meta in metas:
         for k, f in enumerate(_metadata_lines(meta), 1):
