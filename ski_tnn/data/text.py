@@ -81,13 +81,13 @@ def check_can_generate(folder:str|os.PathLike, name:str, outputs:Iterable[str])-
     return folder
 
 def start_generation(folder:str|os.PathLike, name:str, info:dict, outputs:Iterable[str]=())->Path:
-    "Before writing anything: refuse foreign data, write the marker (holding `info`), remove the old manifest and stale temporary files of `outputs`."
+    "Before writing anything: refuse foreign data, write the marker (holding `info`), remove the old manifest and the temporary files an interrupted write of `outputs`, the marker or the manifest left."
     outputs = list(outputs)
     folder = check_can_generate(folder, name, outputs)
     marker, manifest = generation_files(folder, name)
     atomic_write_text(marker, _dumps(info))
     manifest.unlink(missing_ok=True)
-    for o in outputs:
+    for o in (*outputs, marker.name, manifest.name):                # what a killed write of any of them left
         for t in folder.glob(f'.{glob.escape(o)}.*.tmp'): t.unlink(missing_ok=True)
     return marker
 
