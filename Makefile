@@ -72,3 +72,7 @@ demo: install  ## ListOps-mini accuracy and time per training step against lengt
 
 clean:  ## remove build outputs (not the venv)
 	rm -rf _proc _docs
+
+.PHONY: gpu-report
+gpu-report:  ## check and measure the Triton kernels on a CUDA GPU (system python3, installs nothing): nbs/results/bench_gpu.jsonl, kernels_gpu.*
+	python3 tools/gpu_report.py --out nbs/results

@@ -27,6 +27,9 @@ def parse():
     p.add_argument('--device', default=None, help="'cuda' (default when available) or 'cpu' (Triton's interpreter, tiny shapes)")
     p.add_argument('--no-bench', action='store_true', help='skip the mixer sweep')
     p.add_argument('--no-checks', action='store_true', help='skip the correctness checks')
+    p.add_argument('--tune', action='store_true', help='also time a few tile shapes of each kernel (for choosing the defaults)')
+    p.add_argument('--before', default=None, help="an earlier run's kernels_gpu.json: its kernel timings go beside this run's as 'before'")
+    p.add_argument('--replot', default=None, help="redraw kernels_gpu.md and kernels_gpu.png from this kernels_gpu.json (no GPU needed)")
     return p.parse_args()
 
 
@@ -39,29 +42,129 @@ def table(rows, cols, fmt=None)->str:
     return '\n'.join(lines)
 
 
-def plot(path, tz, sk, device):
+def plot(path, report):
+    "Left: the Toeplitz product's forward time, kernel and FFT (and the kernel before, if known); right: the SKI kernels' bandwidth."
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    tz, sk, before = report['toeplitz'], report['ski'], report.get('before', {})
     fig, axs = plt.subplots(1, 2, figsize=(11, 4))
     for dt, ls in (('float32', '-'), ('bfloat16', '--')):
-        for mode, c in (('bidirectional', 'C0'), ('causal', 'C1')):
-            r = [x for x in tz if x['dtype'] == dt and x['mode'] == mode]
-            if not r: continue
-            axs[0].plot([x['n'] for x in r], [x['bw_frac'] for x in r], ls, color=c, marker='o', label=f'kernel {mode} {dt}')
-            axs[0].plot([x['n'] for x in r], [x['torch_bw_frac'] for x in r], ls, color=c, alpha=.4, marker='x', label=f'FFT {mode} {dt}')
-        for k, c in (('interp_t', 'C2'), ('band_lerp', 'C3'), ('ski_fused', 'C0'), ('SkiTno_torch', 'C7')):
+        sel = lambda rows: [x for x in rows if x['dtype'] == dt and x['mode'] == 'bidirectional']
+        r = sel(tz)
+        axs[0].plot([x['n'] for x in r], [x['kernel_ms'] for x in r], ls, color='C0', marker='o', label=f'kernel {dt}')
+        axs[0].plot([x['n'] for x in r], [x['torch_ms'] for x in r], ls, color='C7', marker='x', label=f'FFT {dt}')
+        if before.get('toeplitz'):
+            r = sel(before['toeplitz'])
+            axs[0].plot([x['n'] for x in r], [x['kernel_ms'] for x in r], ls, color='C3', marker='.', alpha=.6, label=f'kernel before {dt}')
+        for k, c in (('interp_t', 'C2'), ('band_lerp', 'C3'), ('band_grad', 'C4'), ('ski_fused', 'C0'), ('SkiTno_torch', 'C7')):
             r = [x for x in sk if x['dtype'] == dt and x['kernel'] == k]
             if r: axs[1].plot([x['n'] for x in r], [x['bw_frac'] for x in r], ls, color=c, marker='o', label=f'{k} {dt}')
-    axs[0].set_title('Toeplitz product, forward'); axs[1].set_title('SKI, forward')
+    b0, s0 = tz[0], sk[0]
+    axs[0].set_title(f"Toeplitz product, bidirectional, batch {b0['batch']}, dim {b0['dim']}")
+    axs[0].set_ylabel('forward time (ms)'); axs[0].set_yscale('log')
+    axs[1].set_title(f"SKI forward kernels, batch {s0['batch']}, dim {s0['dim']}")
+    axs[1].set_ylabel('fraction of copy bandwidth (fewest bytes)')
     for a in axs:
-        a.set_xscale('log', base=2); a.set_xlabel('n'); a.set_ylabel('fraction of copy bandwidth (fewest bytes)')
-        a.grid(alpha=.3); a.legend(fontsize=6)
-    fig.suptitle(f'Achieved bandwidth on {device}')
+        a.set_xscale('log', base=2); a.set_xlabel('n'); a.grid(alpha=.3); a.legend(fontsize=6)
+    fig.suptitle(f"Triton kernels on {report['info']['device']}")
     fig.tight_layout(); fig.savefig(path, dpi=110); plt.close(fig)
+
+
+def render(report, out):
+    "kernels_gpu.md (the tables) and kernels_gpu.png from a report."
+    info = report['info']
+    ms, pc, tf, e = (lambda v: f"{v:.3f}"), (lambda v: f"{v:.0%}"), (lambda v: f"{v:.1f}"), (lambda v: f"{v:.1e}")
+    md = [f"Measured on {info['device']} with torch {info['torch']} and Triton {info['triton']}."]
+    if 'checks' in report:
+        md += ['', '### Checks', '', table(report['checks'], ['check', 'mode', 'dtype', 'shape', 'err', 'err_torch', 'tol', 'launched', 'result'],
+                                           dict(err=e, err_torch=e, tol=e, shape=lambda s: 'x'.join(map(str, s))))]
+    tz, sk = report['toeplitz'], report['ski']
+    md += ['', f"Copy bandwidth {report['copy_bw'] / 1e12:.2f} TB/s. Toeplitz product, batch {tz[0]['batch']}, dim {tz[0]['dim']} "
+           "(ms: median forward; fb: forward + backward; bandwidth: fewest bytes over the forward time, as a fraction of the copy):", '',
+           table(tz, ['mode', 'dtype', 'n', 'kernel_ms', 'torch_ms', 'kernel_fb_ms', 'torch_fb_ms', 'bw_frac', 'torch_bw_frac', 'tflops'],
+                 dict(kernel_ms=ms, torch_ms=ms, kernel_fb_ms=ms, torch_fb_ms=ms, bw_frac=pc, torch_bw_frac=pc, tflops=tf)),
+           '', f"SKI, batch {sk[0]['batch']}, dim {sk[0]['dim']}, 32 inducing points, 17 taps:", '',
+           table(sk, ['kernel', 'dtype', 'n', 'ms', 'bw_frac'], dict(ms=ms, bw_frac=pc))]
+    before = report.get('before')
+    if before:
+        key = lambda r: (r.get('kernel'), r.get('mode'), r['dtype'], r['n'])
+        old = {key(r): r for r in before['toeplitz'] + before['ski']}
+        rows = [dict(kernel=r.get('kernel'), mode=r.get('mode'), dtype=r['dtype'], n=r['n'], before_ms=old[key(r)].get('kernel_ms', old[key(r)].get('ms')),
+                     after_ms=r.get('kernel_ms', r.get('ms')), before_bw=old[key(r)].get('bw_frac'), after_bw=r.get('bw_frac'))
+                for r in tz + sk if key(r) in old and r.get('kernel') in ('toeplitz', 'interp_t', 'band_lerp', 'ski_fused', 'SkiTno_fb')]
+        md += ['', f"Before ({before['note']}) and after:", '',
+               table(rows, ['kernel', 'mode', 'dtype', 'n', 'before_ms', 'after_ms', 'before_bw', 'after_bw'],
+                     dict(before_ms=ms, after_ms=ms, before_bw=pc, after_bw=pc))]
+    if 'speed' in report:
+        b0 = report['bench'][0]
+        md += ['', f"Mixers (batch {b0['batch']}, dim {b0['dim']}, float32, paper settings), kernels forced on and off:", '',
+               table(report['speed'], ['mixer', 'causal', 'backward', 'n', 'kernels_ms', 'torch_ms', 'speedup'],
+                     dict(kernels_ms=ms, torch_ms=ms, speedup=lambda v: f"{v:.2f}x")),
+               '', 'Forward + backward with the default dispatch (`bench_gpu.jsonl`):', '',
+               table([r for r in report['bench'] if r['backward']], ['mixer', 'causal', 'n', 'ms', 'peak_mb'], dict(ms=ms, peak_mb=tf))]
+    (out / 'kernels_gpu.md').write_text('\n'.join(md) + '\n')
+    try: plot(out / 'kernels_gpu.png', report)
+    except Exception as ex: print(f"plot failed: {ex!r}")
+
+
+TOEPLITZ_TILES = [dict(BLOCK=B, BLOCK_N=N, BLOCK_D=D, num_warps=W, num_stages=S) for B, N, D, W, S in
+                  [(32, 32, 8, 4, 2), (32, 32, 8, 8, 2), (32, 64, 8, 8, 2), (32, 32, 16, 8, 2), (16, 32, 16, 4, 2),
+                   (64, 32, 4, 8, 2), (64, 32, 8, 8, 2), (32, 32, 8, 4, 3), (32, 64, 4, 4, 2), (16, 64, 8, 4, 2)]]
+SKI_TILES = [dict(BLOCK_N=a, BLOCK_BYTES=b, num_warps=c, GRAD_BLOCK_N=d, GRAD_BLOCK_BYTES=4 * e, GRAD_WARPS=f) for a, b, c, d, e, f in
+             [(32, 256, 4, 32, 32, 1), (64, 256, 4, 64, 32, 1), (16, 256, 4, 32, 64, 1), (32, 512, 4, 32, 64, 2),
+              (32, 256, 2, 64, 128, 4), (64, 512, 8, 16, 32, 1), (32, 128, 4, 128, 32, 1)]]
+
+
+def tune(K, device, copy_bw, cpu):
+    "Time each kernel at a few tile shapes (and, for float32 Toeplitz, each precision); the error against the torch path beside it."
+    import torch
+    rows = []
+    b, d, ns = (1, 8, (40,)) if cpu else (4, 1024, (256, 1024))
+    tiles = TOEPLITZ_TILES[:2] if cpu else TOEPLITZ_TILES
+    for dt in (torch.float32, torch.bfloat16):
+        for n in ns:
+            torch.manual_seed(n)
+            x = torch.randn(b, n, d, device=device).to(dt)
+            coef = torch.randn(d, 2 * n - 1, device=device) * n ** -.5
+            with K.use_kernels(False): ref = K.toeplitz_matvec(coef, x)
+            precs = ('bf16x3', 'tf32x3', 'tf32', 'ieee') if dt == torch.float32 else ('split',)
+            for i, tile in enumerate(tiles):
+                for prec in (precs if i == 0 else precs[:1]):
+                    cfg = dict(tile, PREC=prec)
+                    try:
+                        err = K.rel_err(K._toeplitz_launch(coef, x, False, **cfg), ref)
+                        ms = K.bench_ms(lambda: K._toeplitz_launch(coef, x, False, **cfg), device)
+                        rows.append(dict(kernel='toeplitz', dtype=str(dt)[6:], n=n, config=cfg, ms=ms, err=err))
+                    except Exception as ex: rows.append(dict(kernel='toeplitz', dtype=str(dt)[6:], n=n, config=cfg, failed=repr(ex)[:300]))
+                    print(rows[-1], flush=True)
+    old = dict(K.SKI_CONFIG)
+    b, n, d = (1, 64, 8) if cpu else (4, 16384, 1024)
+    for dt in (torch.float32, torch.bfloat16):
+        torch.manual_seed(0)
+        x, g = torch.randn(b, n, d, device=device).to(dt), torch.randn(b, n, d, device=device).to(dt)
+        band, z = torch.randn(d, 17, device=device), torch.randn(b, 32, d, device=device)
+        idx = K._ski_index(n, 32, x.device)
+        for tile in (SKI_TILES[:2] if cpu else SKI_TILES):
+            K.SKI_CONFIG.update(tile)
+            try:
+                for name, f, moved in (('interp_t', lambda: K._interp_t_launch(x, idx, 32), 1), ('band_lerp', lambda: K._band_lerp_launch(x, band, z, idx, x.shape, dt), 2),
+                                       ('band_grad', lambda: K._band_grad_launch(g, x, 17), 2)):
+                    ms = K.bench_ms(f, device)
+                    rows.append(dict(kernel=name, dtype=str(dt)[6:], n=n, config=dict(tile), ms=ms, bw_frac=moved * x.numel() * x.element_size() / (ms * 1e-3) / copy_bw))
+                    print(rows[-1], flush=True)
+            except Exception as ex: rows.append(dict(kernel='ski', dtype=str(dt)[6:], n=n, config=dict(tile), failed=repr(ex)[:300])); print(rows[-1])
+        K.SKI_CONFIG.clear(); K.SKI_CONFIG.update(old)
+    return rows
 
 
 def main():
     args = parse()
+    out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
+    before = json.load(open(args.before)) if args.before else None
+    if args.replot:
+        report = json.load(open(args.replot))
+        if before: report['before'] = dict(note=before.get('note', 'an earlier run'), toeplitz=before['toeplitz'], ski=before['ski'])
+        render(report, out); return
     device = args.device or 'cuda'
     if device == 'cpu': os.environ.setdefault('TRITON_INTERPRET', '1')   # before triton is imported
     import torch
@@ -70,7 +173,6 @@ def main():
     import ski_tnn.kernels as K
     from ski_tnn.model import MIXERS
     from ski_tnn.bench import bench, device_name
-    out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
     cpu, quick = device == 'cpu', args.quick or device == 'cpu'
     t0 = time.time()
     dev = device_name(device)
@@ -78,15 +180,15 @@ def main():
     print(f"{dev}; torch {torch.__version__}, triton {triton.__version__}", flush=True)
     f32, bf16 = torch.float32, torch.bfloat16
     report = dict(info=info)
-    md = [f"Measured on {dev} with torch {torch.__version__} and Triton {triton.__version__}."]
+    if before: report['before'] = dict(note=before.get('note', 'an earlier run'), toeplitz=before['toeplitz'], ski=before['ski'])
 
     # (a) correctness
     failed = 0
     if not args.no_checks:
         if cpu:
-            rows = K.check_toeplitz(device, shapes=((1, 5, 3), (2, 37, 4))) + \
-                   K.check_ski(device, shapes=((1, 5, 3, 2, 1), (2, 37, 4, 5, 5))) + \
-                   K.check_mixers(MIXERS, device=device, shapes=((2, 29, 3),))
+            rows = K.check_toeplitz(device, shapes=((1, 5, 3), (2, 37, 4), (3, 100, 16))) + \
+                   K.check_ski(device, shapes=((1, 5, 3, 2, 1), (2, 37, 4, 5, 5), (1, 150, 16, 6, 7))) + \
+                   K.check_mixers(MIXERS, device=device, shapes=((2, 29, 3), (1, 600, 4)))
         else:
             rows = K.check_toeplitz(device) + K.check_ski(device) + K.check_mixers(MIXERS, device=device)
         failed = sum(not r['ok'] for r in rows)
@@ -97,7 +199,6 @@ def main():
         print(t, flush=True)
         print(f"{len(rows) - failed} passed, {failed} failed ({time.time() - t0:.0f} s)", flush=True)
         report['checks'] = rows
-        md += ['', '### Checks', '', t]
 
     # (b) bandwidth and kernel speed
     copy_bw = K.copy_bandwidth(device, 2**20 if cpu else 2**30)
@@ -111,17 +212,12 @@ def main():
         sk = K.measure_ski(device, ns=(4096, 65536) if quick else (1024, 4096, 16384, 65536), copy_bw=copy_bw)
     report['toeplitz'], report['ski'] = tz, sk
     ms, pc, tf = (lambda v: f"{v:.3f}"), (lambda v: f"{v:.0%}"), (lambda v: f"{v:.1f}")
-    t1 = table(tz, ['mode', 'dtype', 'n', 'kernel_ms', 'torch_ms', 'kernel_fb_ms', 'torch_fb_ms', 'bw_frac', 'torch_bw_frac', 'tflops'],
-               dict(kernel_ms=ms, torch_ms=ms, kernel_fb_ms=ms, torch_fb_ms=ms, bw_frac=pc, torch_bw_frac=pc, tflops=tf))
-    t2 = table(sk, ['kernel', 'dtype', 'n', 'ms', 'bw_frac'], dict(ms=ms, bw_frac=pc))
-    print(t1, t2, sep='\n\n', flush=True)
-    b0 = tz[0]
-    md += ['', f"Copy bandwidth {copy_bw / 1e12:.2f} TB/s. Toeplitz product, batch {b0['batch']}, dim {b0['dim']} "
-           "(ms: median forward; fb: forward + backward; bandwidth: fewest bytes over the forward time, as a fraction of the copy):",
-           '', t1, '', f"SKI, batch {sk[0]['batch']}, dim {sk[0]['dim']}, 32 inducing points, 17 taps:", '', t2]
-    try: plot(out / 'kernels_gpu.png', tz, sk, dev)
-    except Exception as ex: print(f"plot failed: {ex!r}")
+    print(table(tz, ['mode', 'dtype', 'n', 'kernel_ms', 'torch_ms', 'kernel_fb_ms', 'torch_fb_ms', 'bw_frac', 'torch_bw_frac', 'tflops'],
+                dict(kernel_ms=ms, torch_ms=ms, kernel_fb_ms=ms, torch_fb_ms=ms, bw_frac=pc, torch_bw_frac=pc, tflops=tf)),
+          table(sk, ['kernel', 'dtype', 'n', 'ms', 'bw_frac'], dict(ms=ms, bw_frac=pc)), sep='\n\n', flush=True)
     print(f"kernels measured ({time.time() - t0:.0f} s)", flush=True)
+
+    if args.tune: report['tune'] = tune(K, device, copy_bw, cpu); print(f"tuned ({time.time() - t0:.0f} s)", flush=True)
 
     # (c) the mixer sweep: the package's default dispatch for bench_gpu.jsonl, the kernels forced on and off beside it
     if not args.no_bench:
@@ -148,14 +244,11 @@ def main():
             off = next(o for o in forced if not o['kernels'] and all(o[k] == r[k] for k in ('mixer', 'n', 'causal', 'backward')))
             speed.append(dict(mixer=r['mixer'], causal=r['causal'], backward=r['backward'], n=r['n'], kernels_ms=r['ms'],
                               torch_ms=off['ms'], speedup=off['ms'] / r['ms']))
-        t3 = table(speed, ['mixer', 'causal', 'backward', 'n', 'kernels_ms', 'torch_ms', 'speedup'],
-                   dict(kernels_ms=ms, torch_ms=ms, speedup=lambda v: f"{v:.2f}x"))
-        t4 = table([r for r in rows if r['backward']], ['mixer', 'causal', 'n', 'ms', 'peak_mb'], dict(ms=ms, peak_mb=tf))
-        print(t3, flush=True)
-        md += ['', f"Mixers (batch {b}, dim {d}, float32, paper settings), kernels forced on and off:", '', t3,
-               '', 'Forward + backward with the default dispatch (`bench_gpu.jsonl`):', '', t4]
+        report['bench'], report['speed'] = rows, speed
+        print(table(speed, ['mixer', 'causal', 'backward', 'n', 'kernels_ms', 'torch_ms', 'speedup'],
+                    dict(kernels_ms=ms, torch_ms=ms, speedup=lambda v: f"{v:.2f}x")), flush=True)
     with open(out / 'kernels_gpu.json', 'w') as f: json.dump(report, f, indent=1, default=str)
-    (out / 'kernels_gpu.md').write_text('\n'.join(md) + '\n')
+    render(report, out)
     print(f"wrote {out}/ ({time.time() - t0:.0f} s); {failed} check(s) failed", flush=True)
     sys.exit(1 if failed else 0)
 
