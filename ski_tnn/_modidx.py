@@ -251,6 +251,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'ski_tnn.kernels._band_grad_launch': ('kernels.html#_band_grad_launch', 'ski_tnn/kernels.py'),
                                  'ski_tnn.kernels._band_lerp_launch': ('kernels.html#_band_lerp_launch', 'ski_tnn/kernels.py'),
                                  'ski_tnn.kernels._block_d': ('kernels.html#_block_d', 'ski_tnn/kernels.py'),
+                                 'ski_tnn.kernels._check_mixers': ('kernels.html#_check_mixers', 'ski_tnn/kernels.py'),
                                  'ski_tnn.kernels._check_module': ('kernels.html#_check_module', 'ski_tnn/kernels.py'),
                                  'ski_tnn.kernels._chunks': ('kernels.html#_chunks', 'ski_tnn/kernels.py'),
                                  'ski_tnn.kernels._errs': ('kernels.html#_errs', 'ski_tnn/kernels.py'),
