@@ -428,6 +428,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'ski_tnn.registry._check_name': ('registry.html#_check_name', 'ski_tnn/registry.py'),
                                   'ski_tnn.registry._frozen': ('registry.html#_frozen', 'ski_tnn/registry.py'),
                                   'ski_tnn.registry._lookup': ('registry.html#_lookup', 'ski_tnn/registry.py'),
+                                  'ski_tnn.registry._mixer_rank': ('registry.html#_mixer_rank', 'ski_tnn/registry.py'),
                                   'ski_tnn.registry.mixer_names': ('registry.html#mixer_names', 'ski_tnn/registry.py'),
                                   'ski_tnn.registry.mixer_record': ('registry.html#mixer_record', 'ski_tnn/registry.py'),
                                   'ski_tnn.registry.register_mixer': ('registry.html#register_mixer', 'ski_tnn/registry.py'),

@@ -10,8 +10,9 @@ from types import MappingProxyType
 from typing import Any, Callable, ClassVar, Iterator, Mapping
 
 # %% auto #0
-__all__ = ['MIXERS', 'TASK_KINDS', 'UnknownName', 'MixerRecord', 'register_mixer', 'mixer_record', 'mixer_names', 'PixelScale',
-           'SkiTnnLra', 'NtfsTransformer', 'NtfsS4', 'TaskRecord', 'register_task', 'task_record', 'task_names']
+__all__ = ['MIXER_ORDER', 'MIXERS', 'TASK_KINDS', 'UnknownName', 'MixerRecord', 'register_mixer', 'mixer_record', 'mixer_names',
+           'PixelScale', 'SkiTnnLra', 'NtfsTransformer', 'NtfsS4', 'TaskRecord', 'register_task', 'task_record',
+           'task_names']
 
 # %% ../nbs/00b_registry.ipynb #f00dbb31
 class UnknownName(KeyError, ValueError):
@@ -59,6 +60,9 @@ class MixerRecord:
 # %% ../nbs/00b_registry.ipynb #159bb2b1
 _MIXERS:dict[str, MixerRecord] = {}
 _MIXER_HINT = "importing ski_tnn.model registers the built-in mixers"
+MIXER_ORDER = ('tnn', 'ski', 'fd', 'ssm', 'attn') # the package's mixers, in the order every list shows them whatever the import order
+
+def _mixer_rank(name:str)->int: return MIXER_ORDER.index(name) if name in MIXER_ORDER else len(MIXER_ORDER)
 
 def register_mixer(record:MixerRecord|str, # a record, or the name of the short form
                    cls:type|None=None, # short form: the mixer's class
@@ -69,6 +73,8 @@ def register_mixer(record:MixerRecord|str, # a record, or the name of the short 
     elif cls is not None or fields: raise TypeError("register_mixer: pass a MixerRecord alone, or a name, a class and fields")
     if not isinstance(record, MixerRecord): raise TypeError(f"register_mixer: expected a MixerRecord or a name, got {record!r}")
     _MIXERS[record.name] = record
+    ranked = sorted(_MIXERS.values(), key=lambda r: _mixer_rank(r.name))   # stable: the others keep their registration order
+    _MIXERS.clear(); _MIXERS.update((r.name, r) for r in ranked)
     return record
 
 def mixer_record(name:str)->MixerRecord:
@@ -76,7 +82,7 @@ def mixer_record(name:str)->MixerRecord:
     return _lookup(_MIXERS, 'mixer', name, _MIXER_HINT)
 
 def mixer_names()->list[str]:
-    "Registered mixer names, in the order they were registered."
+    "Registered mixer names: the package's mixers in `MIXER_ORDER`, then the others in the order they were registered."
     return list(_MIXERS)
 
 class _MixerClasses(Mapping):
