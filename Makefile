@@ -32,13 +32,8 @@ sync: install  ## nbdev-export and nbdev-clean must not change the tree
 	  echo "error: nbdev-export / nbdev-clean changed the tree; commit the regenerated files:"; git status --short; exit 1; fi; \
 	echo "sync: nbdev-export and nbdev-clean leave the tree unchanged"
 
-nbtest: install  ## run the notebooks' lesson cells (Triton kernels through the interpreter)
-	@log=$$(mktemp); \
-	TRITON_INTERPRET=1 nbdev-test --n-workers $(N_WORKERS) --timing $(if $(NBDEV_FLAGS),--flags "$(NBDEV_FLAGS)") 2>&1 | tee $$log; \
-	if grep -q "No files were eligible" $$log; then echo "error: nbdev-test found no notebooks to test"; exit 1; fi; \
-	n=$$(grep -cE '\.ipynb: [0-9]+ secs' $$log || true); \
-	if [[ $$n -eq 0 ]]; then echo "error: nbdev-test ran no notebook"; exit 1; fi; \
-	echo "$$n passed, 0 failed"
+nbtest: install  ## run the notebooks' lesson cells, each notebook in a fresh process (Triton kernels through the interpreter)
+	TRITON_INTERPRET=1 $(BIN)/python tools/nbtest.py --n-workers $(N_WORKERS) $(if $(NBDEV_FLAGS),--flags "$(NBDEV_FLAGS)")
 
 test: sync nbtest  ## sync check, notebook tests, docs processing, README freshness, no working notes in the text
 	nbdev-proc-nbs > /dev/null 2>&1 || { echo "error: nbdev-proc-nbs failed"; nbdev-proc-nbs; exit 1; }
