@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import Dataset
-from .text import atomic_write_text, check_can_generate, start_generation, finish_generation, check_generated, file_record
+from .text import atomic_write_text, check_can_generate, start_generation, finish_generation, check_generated, file_record, generation_state
 
 # %% auto #0
 __all__ = ['OPERATORS', 'END', 'LISTOPS', 'LISTOPS_MINI', 'SPLITS', 'LISTOPS_VERSION', 'LISTOPS_VOCAB', 'ListOpsSpec', 'TooLong',
            'serialize', 'generate_tree', 'apply_op', 'listops_tokens', 'evaluate_listops', 'generate_listops',
-           'write_listops_tsv', 'listops_command', 'make_listops', 'check_listops', 'read_listops_tsv',
-           'ListOpsDataset', 'collate_padded']
+           'write_listops_tsv', 'listops_command', 'make_listops', 'ensure_listops', 'check_listops',
+           'read_listops_tsv', 'ListOpsDataset', 'collate_padded']
 
 # %% ../../nbs/08a_data.lra.ipynb #5993a95e
 OPERATORS = ('[MIN', '[MAX', '[MED', '[SM')
@@ -153,6 +153,17 @@ def make_listops(out:str|os.PathLike, # the folder for the TSVs and the manifest
     files = {k: write_listops_tsv(out / names[k], splits[k]) for k in SPLITS}
     finish_generation(out, task, info, {names[k]: file_record(files[k], rows=len(splits[k])) for k in SPLITS})
     return files
+
+# %% ../../nbs/08a_data.lra.ipynb #fcc18cbc
+def ensure_listops(out:str|os.PathLike, # the folder of a generated ListOps task
+                   n_train:int=96000, n_valid:int=2000, n_test:int=2000, seed:int=0, spec:ListOpsSpec=LISTOPS,
+                   task:str='basic')->Path:
+    "Generate ListOps into `out` unless a finished generation is there: an interrupted one (its marker left) is generated again."
+    out = Path(out)
+    state = generation_state(out, task)
+    if state == 'incomplete' or (state == 'absent' and not (out / f"{task}_train.tsv").exists()):
+        make_listops(out, n_train, n_valid, n_test, seed, spec, task)
+    return out
 
 # %% ../../nbs/08a_data.lra.ipynb #d62fe6a0
 _SOURCE_TOKENS = frozenset(('(', ')', *OPERATORS, END, *map(str, range(10))))

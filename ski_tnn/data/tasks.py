@@ -16,7 +16,7 @@ from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from ..registry import TaskRecord, PixelScale, SkiTnnLra, NtfsTransformer, NtfsS4, register_task, task_record
 from .text import ByteTokenizer, hf_dataset, wikitext_lines, read_text_file
-from .lra import LISTOPS_VOCAB, ListOpsDataset, read_listops_tsv, make_listops, LISTOPS_MINI
+from .lra import LISTOPS_VOCAB, ListOpsDataset, read_listops_tsv, make_listops, ensure_listops, LISTOPS_MINI
 from .pathfinder import PathfinderDataset, read_pathfinder
 
 # %% auto #0
@@ -186,7 +186,7 @@ def listops_datasets(rec:TaskRecord, path, max_len=None, cache=True, download=No
 def listops_mini_datasets(rec:TaskRecord, path, max_len=None, cache=True, download=None):
     "ListOps-mini, generated into the folder (2,000 / 500 / 500 examples) when it is not there yet."
     p = _folder(rec, path)
-    if not (p / 'basic_train.tsv').exists(): make_listops(p, n_train=2000, n_valid=500, n_test=500, seed=0, spec=LISTOPS_MINI)
+    ensure_listops(p, n_train=2000, n_valid=500, n_test=500, seed=0, spec=LISTOPS_MINI)
     return listops_datasets(rec, p, max_len, cache, download)
 
 def pathfinder_datasets(rec:TaskRecord, path, max_len=None, cache=True, download=None):
