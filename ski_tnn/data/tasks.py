@@ -16,7 +16,7 @@ from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from ..registry import TaskRecord, PixelScale, SkiTnnLra, NtfsTransformer, NtfsS4, register_task, task_record
 from .text import ByteTokenizer, hf_dataset, wikitext_lines, read_text_file
-from .lra import LISTOPS_VOCAB, ListOpsDataset, read_listops_tsv, make_listops, ensure_listops, LISTOPS_MINI
+from .lra import LISTOPS_VOCAB, ListOpsDataset, read_listops_tsv, ensure_listops, LISTOPS_MINI
 from .pathfinder import PathfinderDataset, read_pathfinder
 
 # %% auto #0
