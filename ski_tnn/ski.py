@@ -4,129 +4,17 @@ r"""`SkiTno`: the Toeplitz operator approximated as a depthwise convolution band
 
 # %% ../nbs/03_ski.ipynb #2a7ac290
 from __future__ import annotations
-import warnings
-from functools import lru_cache
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
-from .toeplitz import check_seq, dense_toeplitz, toeplitz_matvec, fft_dtype
+from .toeplitz import check_seq, dense_toeplitz, fft_dtype
+from .interp import interp_weights, interp_matrix, band_blocked, low_rank_apply
 from .rpe import Rpe, decay
-from .kernels import kernels_enabled, ski_fused
+from .dispatch import toeplitz_product, ski_product
 from .registry import MixerRecord, register_mixer
 
 # %% auto #0
-__all__ = ['interp_weights', 'interp_matrix', 'interp_t', 'interp', 'interp_csr', 'sparse_apply', 'band_tiles', 'band_blocked',
-           'WarpKernel', 'RpeKernel', 'SkiTno', 'ski_error']
-
-# %% ../nbs/03_ski.ipynb #2b305e92
-def interp_weights(n:int, # sequence length
-                   rank:int, # inducing points r >= 2, spread evenly over positions 0..n-1
-                   device=None, dtype=torch.float32)->tuple[Tensor, Tensor]: # left neighbours `(n,)` and fractions `(n,)`
-    "Linear interpolation from `rank` evenly spread inducing points to `n` positions: `W[i, k[i]] = 1 - f[i]`, `W[i, k[i] + 1] = f[i]`."
-    if rank < 2: raise ValueError(f"rank: expected at least 2 inducing points, got {rank}")
-    if n < 1: raise ValueError(f"n: expected a positive length, got {n}")
-    if n == 1: return torch.zeros(1, dtype=torch.long, device=device), torch.zeros(1, dtype=dtype, device=device)
-    s = torch.arange(n, device=device, dtype=torch.float64) * (rank - 1) / (n - 1)  # exact at both ends
-    k = s.floor().long().clamp(max=rank - 2)
-    return k, (s - k).clamp(0, 1).to(dtype)
-
-def interp_matrix(n:int, rank:int, dtype=torch.float64)->Tensor: # dense `(n, rank)`
-    "The dense interpolation matrix `W` (reference and pictures only: forward never builds it)."
-    k, f = interp_weights(n, rank, dtype=dtype)
-    W = torch.zeros(n, rank, dtype=dtype)
-    W[torch.arange(n), k] = 1 - f
-    W[torch.arange(n), k + 1] += f
-    return W
-
-# %% ../nbs/03_ski.ipynb #c0d443c1
-def interp_t(x:Tensor, # `(batch, n, dim)`
-             k:Tensor, f:Tensor, # from `interp_weights`
-             rank:int)->Tensor: # `(batch, rank, dim)`
-    "`W^T x`: scatter each position into its two inducing neighbours."
-    z = x.new_zeros(x.shape[0], rank, x.shape[2])
-    return z.index_add(1, k, x * (1 - f)[:, None]).index_add(1, k + 1, x * f[:, None])
-
-def interp(z:Tensor, # `(batch, rank, dim)`
-           k:Tensor, f:Tensor)->Tensor: # `(batch, n, dim)`
-    "`W z`: linear interpolation from the inducing points to every position."
-    return z[:, k] * (1 - f)[:, None] + z[:, k + 1] * f[:, None]
-
-# %% ../nbs/03_ski.ipynb #6f895979
-@lru_cache(maxsize=32)
-def interp_csr(n:int, rank:int, device:torch.device|None=None, dtype=torch.float32)->tuple[Tensor, Tensor]:
-    "`W` (`n x rank`) and `W^T` as sparse CSR matrices (2n non-zeros each), cached per shape, device and dtype."
-    k, f = interp_weights(n, rank, device, dtype)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')  # torch marks sparse CSR as beta
-        W = torch.sparse_csr_tensor(torch.arange(0, 2 * n + 1, 2, device=device), torch.stack([k, k + 1], 1).flatten(),
-                                    torch.stack([1 - f, f], 1).flatten(), (n, rank))
-        return W, W.to_sparse_coo().t().coalesce().to_sparse_csr()
-
-class _SparseApply(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, A, At, x):
-        ctx.At = At
-        return torch.stack([A @ xi for xi in x])
-    @staticmethod
-    def backward(ctx, g):
-        return None, None, torch.stack([ctx.At @ gi for gi in g.contiguous()])
-
-def sparse_apply(A:Tensor, # sparse `(m, n)`
-                 At:Tensor, # its transpose, sparse `(n, m)`, for the backward
-                 x:Tensor)->Tensor: # `(batch, n, dim)` -> `(batch, m, dim)`
-    "`A @ x[b]` for every batch element, differentiable in `x` (the gradient is `At @ grad`)."
-    return _SparseApply.apply(A, At, x)
-
-# %% ../nbs/03_ski.ipynb #f4f931b1
-def _tile_index(block:int, taps:int, device=None)->Tensor: # `(block, 3 block)`
-    "Which band coefficient each tile entry holds (`taps`, one past the end, for entries outside the band)."
-    i = torch.arange(block, device=device)
-    lag = i[:, None] - i[None, :]
-    L = torch.cat([lag + block, lag, lag - block], dim=1)   # input from the previous, same and next block
-    return torch.where(L.abs() <= taps // 2, L + taps // 2, torch.full_like(L, taps))
-
-def band_tiles(band:Tensor, # `(dim, taps)` coefficients in lag order
-               block:int)->Tensor: # `(dim, block, 3 block)`
-    "Per-channel Toeplitz tiles mapping input blocks (previous, same, next) to one output block."
-    return F.pad(band, (0, 1))[:, _tile_index(block, band.shape[1], band.device)]
-
-def _band_stack(x:Tensor, block:int)->tuple[Tensor, int]:
-    "Each output block's three input blocks side by side: `(dim, batch * nb, 3 block)`, and the number of blocks `nb`."
-    b, n, d = x.shape
-    nb = -(-n // block)
-    xt = F.pad(x.permute(2, 0, 1), (block, nb * block - n + block)).reshape(d, b, nb + 2, block)
-    return torch.cat([xt[:, :, :nb], xt[:, :, 1:nb + 1], xt[:, :, 2:]], -1).reshape(d, b * nb, 3 * block), nb
-
-def _band_apply(X:Tensor, nb:int, band:Tensor, shape:tuple, block:int)->Tensor:
-    b, n, d = shape
-    return torch.bmm(X, band_tiles(band, block).transpose(1, 2)).reshape(d, b, nb * block)[:, :, :n].permute(1, 2, 0)
-
-class _BandBlocked(torch.autograd.Function):
-    "The band product with its own backward: the adjoint is the band with reversed lags, the coefficient gradient one tile product."
-    @staticmethod
-    def forward(ctx, x, band, block):
-        X, nb = _band_stack(x, block)
-        ctx.save_for_backward(X, band); ctx.nb, ctx.block, ctx.shape = nb, block, x.shape
-        return _band_apply(X, nb, band, x.shape, block)
-    @staticmethod
-    def backward(ctx, g):
-        X, band = ctx.saved_tensors
-        nb, block, (b, n, d) = ctx.nb, ctx.block, ctx.shape
-        gx = gb = None
-        if ctx.needs_input_grad[0]: gx = _band_apply(*_band_stack(g, block), band.flip(-1), ctx.shape, block)
-        if ctx.needs_input_grad[1]:
-            G = F.pad(g.permute(2, 0, 1), (0, nb * block - n)).reshape(d, b * nb, block)
-            M = torch.bmm(G.transpose(1, 2), X)            # (dim, block, 3 block): the gradient of each tile entry
-            taps = band.shape[1]
-            idx = _tile_index(block, taps, band.device).flatten()
-            gb = band.new_zeros(d, taps + 1).index_add_(1, idx, M.reshape(d, -1))[:, :taps]
-        return gx, gb, None
-
-def band_blocked(x:Tensor, # `(batch, n, dim)`
-                 band:Tensor, # `(dim, taps)` in lag order, taps odd
-                 block:int=16)->Tensor: # `(batch, n, dim)`
-    "The band product `y_i = sum_k band[k] x_{i-k}` (|k| <= taps//2) as one batched matmul of Toeplitz tiles."
-    return _BandBlocked.apply(x, band, max(block, band.shape[1] // 2))
+__all__ = ['WarpKernel', 'RpeKernel', 'SkiTno', 'ski_error']
 
 # %% ../nbs/03_ski.ipynb #d275dd83
 class WarpKernel(nn.Module):
@@ -203,9 +91,7 @@ class SkiTno(nn.Module):
 
     def low_rank(self, x:Tensor)->Tensor:
         "`W K_uu W^T x`: sparse `W^T`, FFT product of size ~2r, sparse `W`; O(n) per channel."
-        W, Wt = interp_csr(x.shape[1], self.rank, x.device, x.dtype)
-        z = toeplitz_matvec(self.inducing_coef(x.shape[1]).to(x.dtype), sparse_apply(Wt, W, x))
-        return sparse_apply(W, Wt, z)
+        return low_rank_apply(x, self.inducing_coef(x.shape[1]).to(x.dtype))
 
     def band_coef(self, n:int)->Tensor: # `(dim, n)` causal, `(dim, 2n-1)` bidirectional
         "The band's Toeplitz coefficients at length `n` in lag order (zero beyond the band, cut where `n` is shorter)."
@@ -222,12 +108,9 @@ class SkiTno(nn.Module):
 
     def forward(self, x:Tensor)->Tensor:
         b, n, d = check_seq(x, self.dim)
+        if not self.causal: return ski_product(x, self.band, self.inducing_coef(n))   # kernels or torch path: notebook 06a
         dt = fft_dtype(x.dtype, self.band.dtype)
-        xc = x.to(dt)
-        if self.causal: y = toeplitz_matvec(self.coef(n).to(dt), xc, causal=True)
-        elif kernels_enabled(x): y = ski_fused(x, self.band.to(torch.float32), self.inducing_coef(n).to(torch.float32))  # notebook 06
-        else: y = self.band_apply(xc) + self.low_rank(xc)
-        return y.to(x.dtype)
+        return toeplitz_product(self.coef(n).to(dt), x.to(dt), causal=True).to(x.dtype)
 
     def band_matrix(self, n:int)->Tensor: # `(dim, n, n)`
         "The band `S` as dense matrices."

@@ -7,7 +7,8 @@ from __future__ import annotations
 import math
 import torch
 from torch import nn, Tensor
-from .toeplitz import check_seq, dense_toeplitz, toeplitz_matvec
+from .toeplitz import check_seq, dense_toeplitz
+from .dispatch import toeplitz_product
 from .registry import MixerRecord, register_mixer
 
 # %% auto #0
@@ -50,7 +51,7 @@ class S4d(nn.Module):
 
     def forward(self, x:Tensor)->Tensor:
         b, n, d = check_seq(x, self.dim)
-        return toeplitz_matvec(self.coef(n), x, self.causal)
+        return toeplitz_product(self.coef(n), x, self.causal)
 
     def as_matrix(self, n:int)->Tensor:
         "The exact operator `forward` applies at length `n`, `(dim, n, n)`."

@@ -6,7 +6,8 @@
 from __future__ import annotations
 import torch
 from torch import nn, Tensor
-from .toeplitz import lags, check_seq, dense_toeplitz, toeplitz_matvec
+from .toeplitz import lags, check_seq, dense_toeplitz
+from .dispatch import toeplitz_product
 from .rpe import Rpe, decay
 from .registry import MixerRecord, register_mixer
 
@@ -38,7 +39,7 @@ class Tno(nn.Module):
 
     def forward(self, x:Tensor)->Tensor: # `(batch, n, dim)` -> `(batch, n, dim)`
         b, n, d = check_seq(x, self.dim)
-        return toeplitz_matvec(self.coef(n), x, self.causal)
+        return toeplitz_product(self.coef(n), x, self.causal)
 
     def as_matrix(self, n:int)->Tensor: # `(dim, n, n)`
         "The exact operator `forward` applies at length `n`, as dense matrices."

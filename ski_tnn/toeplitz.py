@@ -132,8 +132,5 @@ def toeplitz_matvec(coef:Tensor, # `(dim, 2n-1)`, or `(dim, n)` when `causal`, c
     "Toeplitz matrix-vector product per channel by the FFT, in O(n log n)."
     b, n, d = check_seq(x)
     check_coef(coef, n, d, causal)
-    if n_fft is None:                                # short sequences: the Triton blocked kernel when enabled (notebook 06)
-        from ski_tnn.kernels import kernels_enabled, toeplitz_blocked, BLOCKED_MAX_N
-        if n <= BLOCKED_MAX_N and kernels_enabled(x): return toeplitz_blocked(coef.float(), x, causal)
     n_fft = n_fft or fft_len(n)
     return fft_apply(x, toeplitz_spectrum(coef, n_fft, causal), n_fft)

@@ -115,7 +115,7 @@ SKI_TILES = [dict(BLOCK_N=a, BLOCK_BYTES=b, num_warps=c, GRAD_BLOCK_N=d, GRAD_BL
               (32, 256, 2, 64, 128, 4), (64, 512, 8, 16, 32, 1), (32, 128, 4, 128, 32, 1)]]
 
 
-def tune(K, device, copy_bw, cpu):
+def tune(K, C, device, copy_bw, cpu):
     "Time each kernel at a few tile shapes (and, for float32 Toeplitz, each precision); the error against the torch path beside it."
     import torch
     rows = []
@@ -126,14 +126,14 @@ def tune(K, device, copy_bw, cpu):
             torch.manual_seed(n)
             x = torch.randn(b, n, d, device=device).to(dt)
             coef = torch.randn(d, 2 * n - 1, device=device) * n ** -.5
-            with K.use_kernels(False): ref = K.toeplitz_matvec(coef, x)
+            ref = K.toeplitz_matvec(coef, x)                       # the FFT product
             precs = ('bf16x3', 'tf32x3', 'tf32', 'ieee') if dt == torch.float32 else ('split',)
             for i, tile in enumerate(tiles):
                 for prec in (precs if i == 0 else precs[:1]):
                     cfg = dict(tile, PREC=prec)
                     try:
-                        err = K.rel_err(K._toeplitz_launch(coef, x, False, **cfg), ref)
-                        ms = K.bench_ms(lambda: K._toeplitz_launch(coef, x, False, **cfg), device)
+                        err = C.rel_err(K._toeplitz_launch(coef, x, False, **cfg), ref)
+                        ms = C.bench_ms(lambda: K._toeplitz_launch(coef, x, False, **cfg), device)
                         rows.append(dict(kernel='toeplitz', dtype=str(dt)[6:], n=n, config=cfg, ms=ms, err=err))
                     except Exception as ex: rows.append(dict(kernel='toeplitz', dtype=str(dt)[6:], n=n, config=cfg, failed=repr(ex)[:300]))
                     print(rows[-1], flush=True)
@@ -149,7 +149,7 @@ def tune(K, device, copy_bw, cpu):
             try:
                 for name, f, moved in (('interp_t', lambda: K._interp_t_launch(x, idx, 32), 1), ('band_lerp', lambda: K._band_lerp_launch(x, band, z, idx, x.shape, dt), 2),
                                        ('band_grad', lambda: K._band_grad_launch(g, x, 17), 2)):
-                    ms = K.bench_ms(f, device)
+                    ms = C.bench_ms(f, device)
                     rows.append(dict(kernel=name, dtype=str(dt)[6:], n=n, config=dict(tile), ms=ms, bw_frac=moved * x.numel() * x.element_size() / (ms * 1e-3) / copy_bw))
                     print(rows[-1], flush=True)
             except Exception as ex: rows.append(dict(kernel='ski', dtype=str(dt)[6:], n=n, config=dict(tile), failed=repr(ex)[:300])); print(rows[-1])
@@ -170,7 +170,7 @@ def main():
     import torch
     if device == 'cuda' and not torch.cuda.is_available(): sys.exit('no CUDA device: run with --device cpu (and TRITON_INTERPRET=1) for a dry run')
     import triton
-    import ski_tnn.kernels as K
+    import ski_tnn.kernels as K, ski_tnn.kernel_checks as C, ski_tnn.dispatch as D
     from ski_tnn.model import MIXERS
     from ski_tnn.bench import bench, device_name
     cpu, quick = device == 'cpu', args.quick or device == 'cpu'
@@ -186,11 +186,11 @@ def main():
     failed = 0
     if not args.no_checks:
         if cpu:
-            rows = K.check_toeplitz(device, shapes=((1, 5, 3), (2, 37, 4), (3, 100, 16))) + \
-                   K.check_ski(device, shapes=((1, 5, 3, 2, 1), (2, 37, 4, 5, 5), (1, 150, 16, 6, 7))) + \
-                   K.check_mixers(MIXERS, device=device, shapes=((2, 29, 3), (1, 600, 4)))
+            rows = C.check_toeplitz(device, shapes=((1, 5, 3), (2, 37, 4), (3, 100, 16))) + \
+                   C.check_ski(device, shapes=((1, 5, 3, 2, 1), (2, 37, 4, 5, 5), (1, 150, 16, 6, 7))) + \
+                   C.check_mixers(MIXERS, device=device, shapes=((2, 29, 3), (1, 600, 4)))
         else:
-            rows = K.check_toeplitz(device) + K.check_ski(device) + K.check_mixers(MIXERS, device=device)
+            rows = C.check_toeplitz(device) + C.check_ski(device) + C.check_mixers(MIXERS, device=device)
         failed = sum(not r['ok'] for r in rows)
         for r in rows: r['result'] = 'PASS' if r['ok'] else 'FAIL'
         e = lambda v: f"{v:.1e}"
@@ -201,15 +201,15 @@ def main():
         report['checks'] = rows
 
     # (b) bandwidth and kernel speed
-    copy_bw = K.copy_bandwidth(device, 2**20 if cpu else 2**30)
+    copy_bw = C.copy_bandwidth(device, 2**20 if cpu else 2**30)
     print(f"copy bandwidth: {copy_bw / 1e12:.3f} TB/s (read + write)", flush=True)
     report['copy_bw'] = copy_bw
     if cpu:
-        tz = K.measure_toeplitz(device, ns=(16, 40), batch=1, dim=8, copy_bw=copy_bw)
-        sk = K.measure_ski(device, ns=(64,), batch=1, dim=8, rank=4, taps=3, copy_bw=copy_bw)
+        tz = C.measure_toeplitz(device, ns=(16, 40), batch=1, dim=8, copy_bw=copy_bw)
+        sk = C.measure_ski(device, ns=(64,), batch=1, dim=8, rank=4, taps=3, copy_bw=copy_bw)
     else:
-        tz = K.measure_toeplitz(device, ns=(256, 1024, 4096) if quick else (128, 256, 512, 1024, 2048, 4096), copy_bw=copy_bw)
-        sk = K.measure_ski(device, ns=(4096, 65536) if quick else (1024, 4096, 16384, 65536), copy_bw=copy_bw)
+        tz = C.measure_toeplitz(device, ns=(256, 1024, 4096) if quick else (128, 256, 512, 1024, 2048, 4096), copy_bw=copy_bw)
+        sk = C.measure_ski(device, ns=(4096, 65536) if quick else (1024, 4096, 16384, 65536), copy_bw=copy_bw)
     report['toeplitz'], report['ski'] = tz, sk
     ms, pc, tf = (lambda v: f"{v:.3f}"), (lambda v: f"{v:.0%}"), (lambda v: f"{v:.1f}")
     print(table(tz, ['mode', 'dtype', 'n', 'kernel_ms', 'torch_ms', 'kernel_fb_ms', 'torch_fb_ms', 'bw_frac', 'torch_bw_frac', 'tflops'],
@@ -217,7 +217,7 @@ def main():
           table(sk, ['kernel', 'dtype', 'n', 'ms', 'bw_frac'], dict(ms=ms, bw_frac=pc)), sep='\n\n', flush=True)
     print(f"kernels measured ({time.time() - t0:.0f} s)", flush=True)
 
-    if args.tune: report['tune'] = tune(K, device, copy_bw, cpu); print(f"tuned ({time.time() - t0:.0f} s)", flush=True)
+    if args.tune: report['tune'] = tune(K, C, device, copy_bw, cpu); print(f"tuned ({time.time() - t0:.0f} s)", flush=True)
 
     # (c) the mixer sweep: the package's default dispatch for bench_gpu.jsonl, the kernels forced on and off beside it
     if not args.no_bench:
@@ -232,7 +232,7 @@ def main():
                 rows += bench(['tnn', 'ski', 'fd', 'ssm', 'attn'], [n for n in ns if n in ns_attn], **kw)
                 rows += bench(['tnn', 'ski', 'fd', 'ssm'], [n for n in ns if n not in ns_attn], **kw)
                 for on in (True, False):
-                    with K.use_kernels(on):
+                    with D.use_kernels(on):
                         forced += [dict(r, kernels=on) for r in bench(['tnn', 'ski', 'ssm'], ns, memory=False, **kw)]
                 print(f"bench causal={causal} backward={backward} done ({time.time() - t0:.0f} s)", flush=True)
         rows.sort(key=lambda r: (r['causal'], r['backward'], r['mixer'], r['n']))
