@@ -35,10 +35,11 @@ sync: install  ## nbdev-export and nbdev-clean must not change the tree
 nbtest: install  ## run the notebooks' lesson cells, each notebook in a fresh process (Triton kernels through the interpreter)
 	TRITON_INTERPRET=1 $(BIN)/python tools/nbtest.py --n-workers $(N_WORKERS) $(if $(NBDEV_FLAGS),--flags "$(NBDEV_FLAGS)")
 
-test: sync nbtest  ## sync check, notebook tests, docs processing, README freshness, no working notes in the text
+test: sync nbtest  ## sync check, notebook tests, docs processing, README freshness, no working notes in the text, no import cycle
 	nbdev-proc-nbs > /dev/null 2>&1 || { echo "error: nbdev-proc-nbs failed"; nbdev-proc-nbs; exit 1; }
 	$(BIN)/python tools/docs.py readme --check
 	$(BIN)/python tools/check_words.py
+	$(BIN)/python tools/check_imports.py
 
 test-slow:  ## also the #| slow cells
 	$(MAKE) test NBDEV_FLAGS=slow
