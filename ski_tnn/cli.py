@@ -52,7 +52,7 @@ def step_times(mixers:list[str], # mixer names; each gets the `cpu` preset's Lis
     "Median milliseconds of one training step (forward, loss, backward) of each mixer's small classifier, mixers interleaved per length."
     import numpy as np, torch
     from dataclasses import replace
-    from ski_tnn.learner import preset
+    from ski_tnn.train.presets import preset
     from ski_tnn.measure import time_ms
     from ski_tnn.model import SequenceClassifier
     max_n, out = max_n or {}, {m: {} for m in mixers}
@@ -82,7 +82,7 @@ def run_demo(out:str|Path='demo', mixers:list[str]=('ski', 'fd', 'tnn'), epochs:
             )->dict:
     "ListOps-mini accuracy of each mixer (cpu preset) and time per training step against length; table and `out/demo.png`."
     import numpy as np, matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
-    from ski_tnn.learner import train_task
+    from ski_tnn.train.run import train_task
     from ski_tnn.data.lra import read_listops_tsv
     from ski_tnn.data.text import atomic_write_text
     out = Path(out); data = out / 'listops-mini'
@@ -160,7 +160,7 @@ def train_cmd(task:str=None, # a registered task, e.g. listops-mini; required
               out:str=None, # run folder (checkpoints, history.csv, run.json); required
              ):
     "Train a model (fastai Learner with checkpoints every epoch and a CSV log); torchrun-launched runs train data-parallel."
-    from ski_tnn.learner import train_task
+    from ski_tnn.train.run import train_task
     if not task: raise ValueError("--task: expected the task to train on (e.g. listops-mini)")
     if not out: raise ValueError("--out: expected the run folder")
     task_record(task); mixer_record(mixer)                           # unknown names fail before the run folder is made
@@ -175,7 +175,7 @@ def eval_cmd(ckpt:str=None, # a checkpoint written by `ski-tnn train` (OUT/model
              data:str=None, # the task's data (default: where it was trained)
              bs:int=None): # batch size (default: the training run's; bidirectional mixers see the padding of a batch)
     "Validation loss and metrics of a trained checkpoint, as JSON."
-    from ski_tnn.learner import evaluate_checkpoint
+    from ski_tnn.train.run import evaluate_checkpoint
     if not ckpt: raise ValueError("--ckpt: expected a checkpoint file")
     print(jsonlib.dumps(evaluate_checkpoint(ckpt, data, bs)))
 
@@ -185,7 +185,8 @@ def extrapolate_cmd(ckpt:str=None, # a causal LM checkpoint written by `ski-tnn 
                    ):
     "Perplexity of a causal LM on non-overlapping blocks of each length of its validation stream."
     import matplotlib; matplotlib.use('Agg')
-    from ski_tnn.learner import load_checkpoint, extrapolation, plot_extrapolation
+    from ski_tnn.train.checkpoint import load_checkpoint
+    from ski_tnn.train.run import extrapolation, plot_extrapolation
     from ski_tnn.model import ModelConfig, CausalLM
     from ski_tnn.data.text import load_tokens
     if not ckpt: raise ValueError("--ckpt: expected a checkpoint file")
