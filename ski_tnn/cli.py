@@ -92,7 +92,8 @@ def run_demo(out:str|Path='demo', mixers:list[str]=('ski', 'fd', 'tnn'), epochs:
     rows = []
     for m in mixers:
         print(f"training {name(m)} ...", flush=True)
-        r = train_task('listops-mini', 'clf', m, 'cpu', data=data, out=out / m, epochs=epochs, seed=seed, quiet=True)
+        r = train_task(task='listops-mini', objective='clf', mixer=m, preset_name='cpu', data=data, out=out / m,
+                       epochs=epochs, seed=seed, quiet=True)
         rows.append({'mixer': m, 'accuracy': r['final']['accuracy'], 'sec_per_epoch': float(np.mean(r['seconds_per_epoch'])),
                      'curve': [h['accuracy'] for h in r['history']]})
     timed = list(mixers) + ([reference] if reference and reference not in mixers else [])
@@ -160,15 +161,18 @@ def train_cmd(task:str=None, # a registered task, e.g. listops-mini; required
               out:str=None, # run folder (checkpoints, history.csv, run.json); required
              ):
     "Train a model (fastai Learner with checkpoints every epoch and a CSV log); torchrun-launched runs train data-parallel."
+    from ski_tnn.train.checkpoint import RunDir
     from ski_tnn.train.run import train_task
     if not task: raise ValueError("--task: expected the task to train on (e.g. listops-mini)")
     if not out: raise ValueError("--out: expected the run folder")
     task_record(task); mixer_record(mixer)                           # unknown names fail before the run folder is made
-    ck = Path(out) / 'models' / 'last.pt'
+    ck = RunDir(out).last
     if resume and not ck.exists(): raise ValueError(f"--resume: {ck} does not exist")
     import os
-    res = train_task(task, objective, mixer, preset, data, out, pretrained, limit_train_samples, epochs, lr, bs, tokens_per_sample,
-                     tokenizer, vocab_size, ck if resume else None, seed, distributed=int(os.environ.get('WORLD_SIZE', 1)) > 1)
+    res = train_task(task=task, objective=objective, mixer=mixer, preset_name=preset, data=data, out=out,
+                     pretrained=pretrained, limit_train_samples=limit_train_samples, epochs=epochs, lr=lr, bs=bs,
+                     tokens_per_sample=tokens_per_sample, tokenizer=tokenizer, vocab_size=vocab_size,
+                     resume_from=ck if resume else None, seed=seed, distributed=int(os.environ.get('WORLD_SIZE', 1)) > 1)
     print(jsonlib.dumps({'out': str(out), 'final': res['final'], 'seconds_per_epoch': res['seconds_per_epoch']}))
 
 def eval_cmd(ckpt:str=None, # a checkpoint written by `ski-tnn train` (OUT/models/best.pt or last.pt); required
@@ -177,7 +181,7 @@ def eval_cmd(ckpt:str=None, # a checkpoint written by `ski-tnn train` (OUT/model
     "Validation loss and metrics of a trained checkpoint, as JSON."
     from ski_tnn.train.run import evaluate_checkpoint
     if not ckpt: raise ValueError("--ckpt: expected a checkpoint file")
-    print(jsonlib.dumps(evaluate_checkpoint(ckpt, data, bs)))
+    print(jsonlib.dumps(evaluate_checkpoint(ckpt=ckpt, data=data, bs=bs)))
 
 def extrapolate_cmd(ckpt:str=None, # a causal LM checkpoint written by `ski-tnn train --objective lm`; required
                     lengths:str='512,1024,2048,4096,8192', # comma-separated evaluation block lengths
@@ -185,7 +189,7 @@ def extrapolate_cmd(ckpt:str=None, # a causal LM checkpoint written by `ski-tnn 
                    ):
     "Perplexity of a causal LM on non-overlapping blocks of each length of its validation stream."
     import matplotlib; matplotlib.use('Agg')
-    from ski_tnn.train.checkpoint import load_checkpoint
+    from ski_tnn.train.checkpoint import RunDir, load_checkpoint
     from ski_tnn.train.run import extrapolation, plot_extrapolation
     from ski_tnn.model import ModelConfig, CausalLM
     from ski_tnn.data.text import load_tokens
@@ -193,7 +197,7 @@ def extrapolate_cmd(ckpt:str=None, # a causal LM checkpoint written by `ski-tnn 
     ck = load_checkpoint(ckpt); ex = ck['extra']
     if ex.get('objective') != 'lm': raise ValueError(f"{ckpt}: expected a causal LM checkpoint (objective 'lm'), got {ex.get('objective')!r}")
     model = CausalLM(ModelConfig.from_dict(ex['cfg'])); model.load_state_dict(ck['model'])
-    res = extrapolation(model, load_tokens(Path(ckpt).parent.parent / 'data' / 'valid.bin'), int_list(lengths, 'lengths'))
+    res = extrapolation(model, load_tokens(RunDir.of_checkpoint(ckpt).tokens('valid')), int_list(lengths, 'lengths'))
     print(jsonlib.dumps(res))
     if plot:
         ax = plot_extrapolation({ex['cfg']['mixer']: res}, ex.get('tokens_per_sample')); ax.figure.savefig(plot, dpi=120, bbox_inches='tight')

@@ -5,7 +5,7 @@ exact resume, a CSV log that appends when a run resumes, and the transfer of pre
 
 # %% ../../nbs/09a_train.checkpoint.ipynb #05f7f4d2
 from __future__ import annotations
-import io, os, random
+import io, json, os, random
 from pathlib import Path
 from typing import Callable
 import numpy as np
@@ -16,16 +16,54 @@ from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.callback.progress import CSVLogger
 from fastai.data.load import DataLoader
-from ..data.text import atomic_write_bytes
+from ..data.text import atomic_write_bytes, atomic_write_text
 
 # %% auto #0
-__all__ = ['rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'Checkpoint', 'resume', 'CsvLog', 'transfer']
+__all__ = ['RunDir', 'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'Checkpoint', 'resume', 'CsvLog',
+           'transfer']
+
+# %% ../../nbs/09a_train.checkpoint.ipynb #aea401b2
+class RunDir:
+    "The layout of a run folder (`ski-tnn train --out`): checkpoints, cached data, tokenizer, log, the run's summary."
+    MODELS, HISTORY, RUN, TOKENIZER, DATA = 'models', 'history.csv', 'run.json', 'tokenizer.json', 'data'
+    def __init__(self, path:str|os.PathLike): self.path = Path(path)
+    def __repr__(self): return f"RunDir({str(self.path)!r})"
+    def __eq__(self, other): return isinstance(other, RunDir) and self.path == other.path
+    @property
+    def models(self)->Path: return self.path / self.MODELS
+    @property
+    def best(self)->Path: return self.models / 'best.pt'
+    @property
+    def last(self)->Path: return self.models / 'last.pt'
+    @property
+    def data(self)->Path: return self.path / self.DATA
+    def tokens(self, split:str)->Path: return self.data / f'{split}.bin'   # a text task's cached token stream
+    @property
+    def history(self)->Path: return self.path / self.HISTORY
+    @property
+    def run_json(self)->Path: return self.path / self.RUN
+    @property
+    def tokenizer(self)->Path: return self.path / self.TOKENIZER
+    def make(self)->RunDir: self.path.mkdir(parents=True, exist_ok=True); return self
+    @classmethod
+    def of_checkpoint(cls, ckpt:str|os.PathLike)->RunDir:
+        "The run folder that holds `ckpt` (`OUT/models/NAME.pt`)."
+        return cls(Path(ckpt).parent.parent)
+    def write_run(self, summary:dict)->Path:
+        "Write the run's summary to `run.json` (atomically); the one place that writes it."
+        return atomic_write_text(self.run_json, json.dumps(summary, indent=1, default=str))
+    def read_run(self)->dict:
+        "The summary `write_run` wrote."
+        if not self.run_json.exists():
+            raise FileNotFoundError(f"{self.run_json}: no run summary here (a finished run writes it)")
+        return json.loads(self.run_json.read_text())
 
 # %% ../../nbs/09a_train.checkpoint.ipynb #2c5bda72
 def rng_state(dl:DataLoader|None=None)->dict:
     "Every random state that training consumes, in a form `torch.load(weights_only=True)` accepts."
     kind, keys, pos, has_gauss, gauss = np.random.get_state()
-    st = {'torch': torch.get_rng_state(), 'numpy': [kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss],
+    st = {'torch': torch.get_rng_state(),
+          'numpy': [kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss],
           'python': random.getstate()}
     if torch.cuda.is_available(): st['cuda'] = torch.cuda.get_rng_state_all()
     if dl is not None and hasattr(dl, 'rng'): st['dl'] = dl.rng.getstate()
@@ -45,7 +83,7 @@ def _tuplify(x): return tuple(_tuplify(v) for v in x) if isinstance(x, (list, tu
 def save_checkpoint(path:str|os.PathLike, learn:Learner, epoch:int, extra:dict|None=None, history:list|None=None)->Path:
     "Write a resumable checkpoint atomically."
     model = learn.model.module if hasattr(learn.model, 'module') else learn.model
-    opt = {k: list(v) for k, v in learn.opt.state_dict().items()} if learn.opt else None   # fastai's L -> list (weights_only)
+    opt = {k: list(v) for k, v in learn.opt.state_dict().items()} if learn.opt else None   # fastai's L -> list
     ck = {'model': model.state_dict(), 'opt': opt, 'epoch': epoch, 'rng': rng_state(learn.dls.train),
           'history': [list(map(_plain, v)) for v in (history or [])], 'extra': extra or {}}
     buf = io.BytesIO(); torch.save(ck, buf)
@@ -78,15 +116,15 @@ class Checkpoint(Callback):
     def before_train(self): self.trained = True                      # epochs skipped on resume never get here
     def after_epoch(self):
         if not self.trained or not self.recorder.values: return
-        d = self.learn.path / self.learn.model_dir
+        run = RunDir(self.learn.path)
         self.history.append(list(self.recorder.values[-1]))
-        save_checkpoint(d / 'last.pt', self.learn, self.epoch + 1, self.extra, self.history)
+        save_checkpoint(run.last, self.learn, self.epoch + 1, self.extra, self.history)
         names = self.recorder.metric_names[1:-1]                    # drop 'epoch' and 'time'
         if self.monitor not in names: return
         v = self.recorder.values[-1][names.index(self.monitor)]
         if self.best is None or self.comp(v, self.best):
             self.best = v
-            save_checkpoint(d / 'best.pt', self.learn, self.epoch + 1, {**self.extra, self.monitor: float(v)}, self.history)
+            save_checkpoint(run.best, self.learn, self.epoch + 1, {**self.extra, self.monitor: float(v)}, self.history)
 
 def resume(learn:Learner, path:str|os.PathLike)->int:
     "Load weights, optimizer, history and random states from a checkpoint; returns the number of finished epochs."
@@ -119,7 +157,7 @@ def transfer(src:dict[str, Tensor], # a state dict, e.g. `load_checkpoint(path)[
              model:nn.Module, # receives every weight of `src` whose name and shape it shares, but the heads
              skip:tuple[str, ...]=('lm_head', 'head', 'bias', 'embed_norm'), # top-level modules that stay new
             )->dict[str, list[str]]: # the names `copied` and the names left `new`
-    "Copy a pretrained state dict into `model`, all but the heads; a continuous encoder loses its mask-indicator column."
+    "Copy a pretrained state dict into `model`, all but the heads; a continuous encoder loses its mask-indicator input."
     dst = model.state_dict(); copied, new = [], []
     for k, v in dst.items():
         w = src.get(k)
@@ -127,7 +165,8 @@ def transfer(src:dict[str, Tensor], # a state dict, e.g. `load_checkpoint(path)[
         if k == 'embed.weight' and w.ndim == 2 and w.shape[0] == v.shape[0] and w.shape[1] == v.shape[1] + 1:
             w = w[:, :-1]                                            # (dim, in + 1) -> (dim, in): drop the mask column
         if w.shape != v.shape:
-            raise ValueError(f"transfer: {k} has shape {tuple(w.shape)} in the checkpoint but {tuple(v.shape)} in the model")
+            raise ValueError(f"transfer: {k} has shape {tuple(w.shape)} in the checkpoint "
+                             f"but {tuple(v.shape)} in the model")
         dst[k] = w.to(v.dtype); copied.append(k)
     model.load_state_dict(dst)
     if not any(k.startswith('backbone.') for k in copied):

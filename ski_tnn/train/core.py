@@ -25,11 +25,12 @@ from fastai.metrics import accuracy, Perplexity
 from fastai.optimizer import Adam
 from ..model import ModelConfig, SequenceClassifier, CausalLM, MaskedLM
 from ..data.text import LMBlocks, mask_tokens
-from .checkpoint import Checkpoint, CsvLog, resume, load_checkpoint, transfer
+from ..registry import task_record
+from .checkpoint import Checkpoint, CsvLog, RunDir, resume, load_checkpoint, transfer
 
 # %% auto #0
-__all__ = ['SCHEDULES', 'lr_schedule', 'TrainConfig', 'Accumulate', 'make_learner', 'fit', 'seed_everything', 'masked_accuracy',
-           'lm_learner', 'mlm_learner', 'clf_learner', 'text_dataloaders']
+__all__ = ['SCHEDULES', 'METRICS', 'LOSSES', 'lr_schedule', 'TrainConfig', 'Accumulate', 'make_learner', 'fit', 'seed_everything',
+           'masked_accuracy', 'lm_learner', 'mlm_learner', 'clf_learner', 'text_dataloaders']
 
 # %% ../../nbs/09_train.core.ipynb #f0210682
 SCHEDULES = ('inverse-sqrt', 'linear', 'cosine', 'one-cycle', 'constant')
@@ -42,7 +43,8 @@ def lr_schedule(name:str, # one of `SCHEDULES`
                )->Callable[[float], float]: # learning rate as a function of progress in [0, 1]
     "A learning-rate schedule over `total` steps, as a function of training progress for fastai's `ParamScheduler`."
     if name not in SCHEDULES: raise ValueError(f"schedule: expected one of {SCHEDULES}, got {name!r}")
-    if total < 1 or not 0 <= warmup <= total: raise ValueError(f"expected 0 <= warmup <= total and total >= 1, got warmup={warmup}, total={total}")
+    if total < 1 or not 0 <= warmup <= total:
+        raise ValueError(f"expected 0 <= warmup <= total and total >= 1, got warmup={warmup}, total={total}")
     if name == 'one-cycle':
         p = max(warmup / total, 1e-6)
         return combine_scheds([p, 1 - p], [SchedCos(lr / 25, lr), SchedCos(lr, lr / 1e5)])
@@ -72,9 +74,12 @@ class TrainConfig:
     precision:str = 'auto' # 'auto', 'fp32', 'bf16' or 'fp16'
     seed:int = 0
     def __post_init__(self):
-        if self.schedule not in SCHEDULES: raise ValueError(f"schedule: expected one of {SCHEDULES}, got {self.schedule!r}")
-        if self.precision not in ('auto', 'fp32', 'bf16', 'fp16'): raise ValueError(f"precision: expected 'auto', 'fp32', 'bf16' or 'fp16', got {self.precision!r}")
-        if self.accum < 1 or self.epochs < 1 or self.bs < 1: raise ValueError(f"accum, epochs and bs must be >= 1, got {self.accum}, {self.epochs}, {self.bs}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule: expected one of {SCHEDULES}, got {self.schedule!r}")
+        if self.precision not in ('auto', 'fp32', 'bf16', 'fp16'):
+            raise ValueError(f"precision: expected 'auto', 'fp32', 'bf16' or 'fp16', got {self.precision!r}")
+        if self.accum < 1 or self.epochs < 1 or self.bs < 1:
+            raise ValueError(f"accum, epochs and bs must be >= 1, got {self.accum}, {self.epochs}, {self.bs}")
 
 # %% ../../nbs/09_train.core.ipynb #038d7703
 class Accumulate(Callback):
@@ -103,12 +108,13 @@ def make_learner(dls:DataLoaders, model:nn.Module, loss_func:Callable, metrics:l
     "A fastai `Learner` with AdamW, clipping, accumulation, CSV log, checkpoints and mixed precision from `tc`."
     tc = tc or TrainConfig()
     bigger_better = monitor not in ('valid_loss', 'perplexity')
-    cbs = list(cbs or []) + [CsvLog(), Checkpoint(monitor, np.greater if bigger_better else np.less, extra)]
+    ckpt = Checkpoint(monitor, np.greater if bigger_better else np.less, extra)
+    cbs = list(cbs or []) + [CsvLog(fname=RunDir.HISTORY), ckpt]
     if tc.clip: cbs.append(GradientClip(tc.clip))
     if tc.accum > 1: cbs.append(Accumulate(tc.accum))
     opt = partial(Adam, mom=tc.betas[0], sqr_mom=tc.betas[1], eps=tc.eps, decouple_wd=True)
-    learn = Learner(dls, model, loss_func=loss_func, opt_func=opt, metrics=metrics or [], lr=tc.lr, wd=tc.wd, path=path,
-                    cbs=cbs)
+    learn = Learner(dls, model, loss_func=loss_func, opt_func=opt, metrics=metrics or [], lr=tc.lr, wd=tc.wd,
+                    path=RunDir(path).path, model_dir=RunDir.MODELS, cbs=cbs)
     learn.train_config = tc
     prec = _precision(tc.precision)
     if prec == 'bf16': learn.to_bf16()
@@ -124,7 +130,8 @@ def fit(learn:Learner, resume_from:str|os.PathLike|None=None, quiet:bool=False)-
     start = resume(learn, resume_from) if resume_from else 0
     if start >= tc.epochs: return learn
     if quiet:
-        with learn.no_bar(), learn.no_logging(): learn.fit(tc.epochs, lr=tc.lr, wd=tc.wd, cbs=[sched], start_epoch=start)
+        with learn.no_bar(), learn.no_logging():
+            learn.fit(tc.epochs, lr=tc.lr, wd=tc.wd, cbs=[sched], start_epoch=start)
     else: learn.fit(tc.epochs, lr=tc.lr, wd=tc.wd, cbs=[sched], start_epoch=start)
     return learn
 
@@ -149,15 +156,25 @@ def mlm_learner(dls:DataLoaders, cfg:ModelConfig, tc:TrainConfig|None=None, path
     return make_learner(dls, MaskedLM(cfg), CrossEntropyLossFlat(), [masked_accuracy], tc, path, monitor='valid_loss',
                         extra={'cfg': asdict(cfg), 'objective': 'mlm'}, **kw)
 
+METRICS = {'accuracy': accuracy} # a task record's `metric`: the function fastai reports (and names) each epoch
+LOSSES = {'cross-entropy': CrossEntropyLossFlat} # a task record's `spt_loss`: the loss class
+
+def _named(table:dict, kind:str, name:str, task:str):
+    if name not in table: raise ValueError(f"task {task!r}: {kind} {name!r} is not one of {sorted(table)}")
+    return table[name]
+
 def clf_learner(dls:DataLoaders, cfg:ModelConfig, tc:TrainConfig|None=None, path='.', pool:str='mean',
-                pretrained:str|os.PathLike|None=None, # a self-pretraining checkpoint: all but the head come from it
+                pretrained:str|os.PathLike|dict|None=None, # a self-pretraining checkpoint: its file, or as read
                 **kw)->Learner:
-    "LRA classifier (`dls.info` says how); with `pretrained`, everything but the head comes from a self-pretraining checkpoint."
+    "Classifier of a registered task (`dls.info` says how); the metric is the task record's `metric`."
     info = dls.info
+    metric = task_record(info.task).metric
     model = SequenceClassifier(cfg, info.n_classes, pool=pool, dual=info.dual, in_features=info.in_features)
-    if pretrained: transfer(load_checkpoint(pretrained)['model'], model)
-    return make_learner(dls, model, CrossEntropyLossFlat(), [accuracy], tc, path, monitor='accuracy',
-                        extra={'cfg': asdict(cfg), 'objective': 'clf', 'task': info.task, 'pool': pool}, **kw)
+    if pretrained is not None:                                       # all but the head from the checkpoint
+        transfer((pretrained if isinstance(pretrained, dict) else load_checkpoint(pretrained))['model'], model)
+    return make_learner(dls, model, CrossEntropyLossFlat(), [_named(METRICS, 'metric', metric, info.task)], tc, path,
+                        monitor=metric, extra={'cfg': asdict(cfg), 'objective': 'clf', 'task': info.task, 'pool': pool},
+                        **kw)
 
 # %% ../../nbs/09_train.core.ipynb #43151f7c
 def text_dataloaders(train_ids:np.ndarray, valid_ids:np.ndarray, # token streams (e.g. from `load_tokens`)

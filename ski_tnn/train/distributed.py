@@ -16,7 +16,7 @@ __all__ = ['init_distributed', 'Distributed']
 # %% ../../nbs/09d_train.distributed.ipynb #53fca760
 @lru_cache(maxsize=None)
 def _any_backend_dl()->type:
-    "fastai's `DistributedDL`, its broadcast working on gloo (CPU) too; imported late (fastai.distributed loads accelerate)."
+    "fastai's `DistributedDL`, its broadcast working on gloo (CPU) too; imported late (it loads accelerate)."
     from fastai.distributed import DistributedDL
     class AnyBackendDL(DistributedDL):
         def _broadcast(self, t, rank):
@@ -45,8 +45,8 @@ class Distributed(Callback):
         if not torch.distributed.is_initialized():
             raise RuntimeError("Distributed: call init_distributed() first (launch with torchrun)")
         cuda = next(self.model.parameters()).is_cuda
-        self.learn.model = nn.parallel.DistributedDataParallel(self.model,
-                                                               device_ids=[torch.cuda.current_device()] if cuda else None)
+        ids = [torch.cuda.current_device()] if cuda else None
+        self.learn.model = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
         self.old_dls = list(self.dls)
         self.learn.dls.loaders = [self._wrap(dl) for dl in self.dls]
         if _rank(): self.learn.logger = lambda *a, **k: None

@@ -21,7 +21,8 @@ def preset(task:str, # a registered task
           )->tuple[ModelConfig, TrainConfig]:
     "Model and training settings of a run, from the task's and the mixer's records."
     t, m = task_record(task), mixer_record(mixer)
-    if objective not in ('clf', 'lm', 'mlm'): raise ValueError(f"objective: expected 'clf', 'lm' or 'mlm', got {objective!r}")
+    if objective not in ('clf', 'lm', 'mlm'):
+        raise ValueError(f"objective: expected 'clf', 'lm' or 'mlm', got {objective!r}")
     if name not in ('cpu', 'paper'): raise ValueError(f"preset: expected 'cpu' or 'paper', got {name!r}")
     if objective not in t.objectives:
         raise ValueError(f"{task}: trains with --objective {' or '.join(t.objectives)}, got {objective!r}")
@@ -39,12 +40,14 @@ def preset(task:str, # a registered task
                             final_norm='layernorm'),
                 TrainConfig(epochs=1, lr=3e-3, wd=.01, schedule='one-cycle', warmup=.1, bs=t.cpu_bs))
     if name == 'cpu':
-        cfg = ModelConfig(dim=64, n_layers=2, mixer=mixer, causal=causal, expand=1., glu_dim=64, norm='layernorm', dropout=0.,
-                          mixer_options=dict(m.cpu_options), image_shape=t.image_shape if m.two_d and not causal else None)
+        cfg = ModelConfig(dim=64, n_layers=2, mixer=mixer, causal=causal, expand=1., glu_dim=64, norm='layernorm',
+                          dropout=0., mixer_options=dict(m.cpu_options),
+                          image_shape=t.image_shape if m.two_d and not causal else None)
         return cfg, TrainConfig(epochs=3, lr=3e-3, wd=.01, schedule='one-cycle', warmup=.25, bs=t.cpu_bs)
     row = t.paper.get(m.paper_table) if m.paper_table else None
     if row is None:
         raise ValueError(f"preset 'paper': no published settings of mixer {mixer!r} on {task} (the mixer reads table "
-                         f"{m.paper_table!r}, the task has {', '.join(map(repr, t.paper)) or 'none'}); use preset 'cpu'")
+                         f"{m.paper_table!r}, the task has {', '.join(map(repr, t.paper)) or 'none'}); "
+                         "use preset 'cpu'")
     image = t.image_shape if row.two_d and m.two_d and not causal else None      # the SKI-TNN runs mix images in 2-D
     return ModelConfig(**row.model(mixer, causal, m.paper_options(row), image)), TrainConfig(**row.train())

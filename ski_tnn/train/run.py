@@ -6,7 +6,7 @@ LM's perplexity beyond its training length."""
 
 # %% ../../nbs/09e_train.run.ipynb #2bc53576
 from __future__ import annotations
-import json, math, os, tempfile, time
+import math, os, tempfile, time
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from functools import partial
@@ -18,16 +18,15 @@ import torch.nn.functional as F
 from torch import Tensor
 from fastai.callback.core import Callback
 from ..model import ModelConfig
-from ..data.text import atomic_write_text
 from ..registry import task_record
-from .checkpoint import load_checkpoint, _plain
+from .checkpoint import RunDir, load_checkpoint, _plain
 from .core import TrainConfig, fit, seed_everything, lm_learner, mlm_learner, clf_learner, text_dataloaders
 from .selfpretrain import SelfPretrain, spt_learner
 from .presets import preset
 from .distributed import init_distributed, Distributed, _rank
 
 # %% auto #0
-__all__ = ['EpochTimer', 'train_task', 'evaluate_checkpoint', 'extrapolation', 'plot_extrapolation']
+__all__ = ['EpochTimer', 'run_metadata', 'train_task', 'evaluate_checkpoint', 'extrapolation', 'plot_extrapolation']
 
 # %% ../../nbs/09e_train.run.ipynb #ad1d129c
 class EpochTimer(Callback):
@@ -38,27 +37,36 @@ class EpochTimer(Callback):
     def after_epoch(self):
         if self.trained: self.secs.append(time.perf_counter() - self.t0)
 
-def _json_dump(path, obj): return atomic_write_text(path, json.dumps(obj, indent=1, default=str))
-
-def _text_streams(task:str, data:str|os.PathLike|None, out:Path, tokenizer:str='byte', vocab_size:int=8192):
+def _text_streams(task:str, data:str|os.PathLike|None, run:RunDir, tokenizer:str='byte', vocab_size:int=8192):
+    "The tokenizer and token streams of a text task, cached in the run folder (`tokenizer.json`, `data/*.bin`)."
     from ski_tnn.data.text import ByteTokenizer, BpeTokenizer, load_tokenizer, tokenize_to_file, load_tokens
     rec = task_record(task)
     splits = rec.reader(rec, data)                                   # {'train': lines, 'valid': lines}
-    tok_path = out / 'tokenizer.json'
-    if tok_path.exists(): tok = load_tokenizer(tok_path)
+    if run.tokenizer.exists(): tok = load_tokenizer(run.tokenizer)
     else:
         tok = ByteTokenizer() if tokenizer == 'byte' else BpeTokenizer.train(splits['train'], vocab_size)
-        tok.save(tok_path)
+        tok.save(run.tokenizer)
     ids = {}
     for s, lines in splits.items():
-        f = out / 'data' / f'{s}.bin'
-        if not f.exists(): tokenize_to_file(lines, tok, f)
-        ids[s] = load_tokens(f)
+        if not run.tokens(s).exists(): tokenize_to_file(lines, tok, run.tokens(s))
+        ids[s] = load_tokens(run.tokens(s))
     return tok, ids
 
-def train_task(task:str, objective:str='clf', mixer:str='tnn', preset_name:str='cpu',
-               data:str|os.PathLike|None=None, # the task's data (see `task_dataloaders`); listops-mini: generated if missing
-               out:str|os.PathLike='runs/run', # run folder
+def _path_or_none(p): return None if p is None else str(p)
+
+def run_metadata(*, task:str, objective:str, mixer:str, preset_name:str, data, pretrained, limit_train_samples,
+                 seed:int, tc:TrainConfig, **more)->dict:
+    "The settings of a run, as its checkpoints and `run.json` store them: plain values, `None` when unset."
+    return {'task': task, 'objective': objective, 'mixer': mixer, 'preset': preset_name, 'data': _path_or_none(data),
+            'pretrained': _path_or_none(pretrained), 'limit_train_samples': limit_train_samples, 'seed': seed,
+            'bs': tc.bs, **more}
+
+def train_task(*, task:str, # a registered task
+               objective:str='clf', # 'clf', 'lm' or 'mlm'
+               mixer:str='tnn', # a registered mixer
+               preset_name:str='cpu', # 'cpu' or 'paper' (see `preset`)
+               data:str|os.PathLike|None=None, # the task's data; listops-mini: generated there if missing
+               out:str|os.PathLike='runs/run', # run folder (see `RunDir`)
                pretrained:str|os.PathLike|None=None, # a self-pretraining checkpoint to fine-tune from
                limit_train_samples:float|None=None, # fraction (<= 1) or count of training samples, nested subsets
                epochs:int|None=None, lr:float|None=None, bs:int|None=None, # override the preset
@@ -67,61 +75,60 @@ def train_task(task:str, objective:str='clf', mixer:str='tnn', preset_name:str='
                vocab_size:int=8192, # text, 'bpe': vocabulary size of the tokenizer trained on the training split
                resume_from:str|os.PathLike|None=None, seed:int=0, quiet:bool=False, distributed:bool=False)->dict:
     "Train one model on one task and objective; returns (and writes to `out/run.json`) its summary."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    run = RunDir(out).make()
     cfg, tc = preset(task, objective, mixer, preset_name)
     tc = replace(tc, seed=seed, **{k: v for k, v in dict(epochs=epochs, lr=lr, bs=bs).items() if v is not None})
     seed_everything(seed)
     cbs = [EpochTimer()] + ([Distributed()] if distributed else [])
     if distributed: init_distributed()
+    more = {}
     if task_record(task).kind == 'text':
-        tok, ids = _text_streams(task, data, out, tokenizer, vocab_size)
+        tok, ids = _text_streams(task, data, run, tokenizer, vocab_size)
         n = tokens_per_sample or (512 if preset_name == 'paper' else 128)
+        more = dict(tokens_per_sample=n, tokenizer=tokenizer)
         cfg = replace(cfg, vocab_size=tok.vocab_size)
         dls = text_dataloaders(ids['train'], ids['valid'], objective, n, tc.bs, mask_id=tok.token_id('<mask>'),
                                vocab_size=tok.vocab_size, seed=seed)
-        learn = (lm_learner if objective == 'lm' else mlm_learner)(dls, cfg, tc, out, cbs=cbs)
-        learn.checkpoint.extra.update(task=task, tokenizer=str(out / 'tokenizer.json'), tokens_per_sample=n, bs=tc.bs,
-                                      data=str(data))
+        learn = (lm_learner if objective == 'lm' else mlm_learner)(dls, cfg, tc, run.path, cbs=cbs)
     else:
         from ski_tnn.data.tasks import task_dataloaders
         wrap = None if objective == 'clf' else partial(SelfPretrain, causal=objective == 'lm')
         dls = task_dataloaders(task, data, bs=tc.bs, limit_train_samples=limit_train_samples, seed=seed, wrap=wrap)
-        info = dls.info
-        cfg = replace(cfg, vocab_size=info.vocab_size or cfg.vocab_size)
-        if pretrained and objective == 'clf':
-            ck = load_checkpoint(pretrained)
-            pre = ck['extra'].get('cfg')
-            if pre: cfg = ModelConfig.from_dict(pre)
+        cfg = replace(cfg, vocab_size=dls.info.vocab_size or cfg.vocab_size)
+        ck = load_checkpoint(pretrained) if pretrained and objective == 'clf' else None      # read once
+        if ck is not None and ck['extra'].get('cfg'): cfg = ModelConfig.from_dict(ck['extra']['cfg'])
         if objective == 'clf':
-            learn = clf_learner(dls, cfg, tc, out, pool='last' if cfg.causal else 'mean', pretrained=pretrained, cbs=cbs)
-        else: learn = spt_learner(dls, cfg, tc, out, cbs=cbs)
-        learn.checkpoint.extra.update(task=task, data=str(data), bs=tc.bs)
+            learn = clf_learner(dls, cfg, tc, run.path, pool='last' if cfg.causal else 'mean', pretrained=ck, cbs=cbs)
+        else: learn = spt_learner(dls, cfg, tc, run.path, cbs=cbs)
+    meta = run_metadata(task=task, objective=objective, mixer=mixer, preset_name=preset_name, data=data,
+                        pretrained=pretrained, limit_train_samples=limit_train_samples, seed=seed, tc=tc, **more)
+    learn.checkpoint.extra = {**meta, **learn.checkpoint.extra}     # the learner's keys (cfg, its head's objective) win
     t0 = time.perf_counter()
     fit(learn, resume_from, quiet=quiet)
     names = learn.recorder.metric_names[1:-1]
     hist = learn.checkpoint.history              # fastai names each callback: learn.checkpoint, learn.epoch_timer
-    summary = {'task': task, 'objective': objective, 'mixer': mixer, 'preset': preset_name,
-               'pretrained': str(pretrained) if pretrained else None,
-               'limit_train_samples': limit_train_samples, 'train_samples': len(learn.dls.train_ds), 'seed': seed,
-               'cfg': asdict(cfg), 'train': asdict(tc), 'seconds': time.perf_counter() - t0,
-               'seconds_per_epoch': learn.epoch_timer.secs,
+    summary = {**meta, 'train_samples': len(learn.dls.train_ds), 'cfg': asdict(cfg), 'train': asdict(tc),
+               'seconds': time.perf_counter() - t0, 'seconds_per_epoch': learn.epoch_timer.secs,
                'history': [dict(zip(names, map(_plain, v))) for v in hist],
                'final': dict(zip(names, map(_plain, hist[-1]))) if hist else {}}
-    if _rank() == 0: _json_dump(out / 'run.json', summary)
+    if _rank() == 0: run.write_run(summary)
     learn.summary_dict = summary
     return summary
 
-def evaluate_checkpoint(ckpt:str|os.PathLike, data:str|os.PathLike|None=None, bs:int|None=None)->dict:
-    "Validation loss and metric of a checkpoint written by `train_task` (the model is rebuilt from its stored configuration)."
+def evaluate_checkpoint(*, ckpt:str|os.PathLike, # a checkpoint written by `train_task` (`RunDir(out).best` or `.last`)
+                        data:str|os.PathLike|None=None, # the task's data (default: where the run read it)
+                        bs:int|None=None, # batch size (default: the run's)
+                       )->dict:
+    "Validation loss and metric of a checkpoint of `train_task` (the model rebuilt from its stored configuration)."
     ck = load_checkpoint(ckpt); ex = ck['extra']
-    bs = bs or ex.get('bs', 32)          # bidirectional mixers see the padding, so the batches must be those of training
-    if 'cfg' not in ex or 'task' not in ex: raise ValueError(f"{ckpt}: not a checkpoint written by train_task (no cfg/task)")
-    cfg = ModelConfig.from_dict(ex['cfg'])
-    task, obj = ex['task'], ex['objective']
-    data = data if data is not None else (ex.get('data') if ex.get('data') not in (None, 'None') else None)
+    if 'cfg' not in ex or 'task' not in ex:
+        raise ValueError(f"{ckpt}: not a checkpoint written by train_task (no cfg/task)")
+    bs = bs or ex.get('bs', 32)          # bidirectional mixers see the padding: the batches must be those of training
+    cfg, task, obj = ModelConfig.from_dict(ex['cfg']), ex['task'], ex['objective']
+    data = data if data is not None else ex.get('data')
     with _tempdir() as d:
         if task_record(task).kind == 'text':
-            tok, ids = _text_streams(task, data, Path(ckpt).parent.parent, 'byte')
+            tok, ids = _text_streams(task, data, RunDir.of_checkpoint(ckpt), 'byte')
             dls = text_dataloaders(ids['train'], ids['valid'], obj, ex.get('tokens_per_sample', 128), bs,
                                    mask_id=tok.token_id('<mask>'), vocab_size=tok.vocab_size)
             learn = (lm_learner if obj == 'lm' else mlm_learner)(dls, cfg, TrainConfig(precision='fp32'), d)
@@ -129,8 +136,9 @@ def evaluate_checkpoint(ckpt:str|os.PathLike, data:str|os.PathLike|None=None, bs
             from ski_tnn.data.tasks import task_dataloaders
             wrap = None if obj == 'clf' else partial(SelfPretrain, causal=cfg.causal)
             dls = task_dataloaders(task, data, bs=bs, wrap=wrap)
-            learn = (clf_learner(dls, cfg, TrainConfig(precision='fp32'), d, pool=ex.get('pool', 'mean')) if obj == 'clf'
-                     else spt_learner(dls, cfg, TrainConfig(precision='fp32'), d))
+            tc = TrainConfig(precision='fp32')
+            learn = (clf_learner(dls, cfg, tc, d, pool=ex.get('pool', 'mean')) if obj == 'clf'
+                     else spt_learner(dls, cfg, tc, d))
         learn.model.load_state_dict(ck['model'])
         with learn.no_bar(), learn.no_logging(): vals = learn.validate()
     return dict(zip(learn.recorder.metric_names[2:-1], map(_plain, vals)))

@@ -17,14 +17,14 @@ from ..model import ModelConfig, Backbone, check_tokens
 from ..toeplitz import check_seq
 from ..data.tasks import TaskInfo
 from ..registry import task_record
-from .core import TrainConfig, make_learner, masked_accuracy
+from .core import TrainConfig, make_learner, masked_accuracy, LOSSES, _named
 
 # %% auto #0
 __all__ = ['SequenceLM', 'SelfPretrain', 'spt_learner']
 
 # %% ../../nbs/09b_train.selfpretrain.ipynb #6f904ae2
 class SequenceLM(nn.Module):
-    "The `SequenceClassifier` encoder with a per-position output layer: logits `(batch, n, n_out)` for self-pretraining."
+    "The `SequenceClassifier` encoder with a per-position output layer: logits `(batch, n, n_out)`."
     def __init__(self, cfg:ModelConfig, n_out:int, in_features:int|None=None):
         super().__init__()
         self.cfg, self.in_features = cfg, in_features
@@ -45,7 +45,8 @@ class SelfPretrain(Dataset):
     def __init__(self, ds:Dataset, info:TaskInfo, causal:bool=False, p:float|None=None):
         self.ds, self.info, self.causal, self.task = ds, info, causal, task_record(info.task)
         self.p = self.task.spt_mask_ratio if p is None else p
-        if info.in_features is None and info.mask_id is None: raise ValueError(f"{info.task}: no <mask> token for masked pretraining")
+        if info.in_features is None and info.mask_id is None:
+            raise ValueError(f"{info.task}: no <mask> token for masked pretraining")
     def __len__(self): return len(self.ds) * (2 if self.info.dual else 1)
     def _classes(self, x:Tensor)->Tensor:
         s = self.task.pixel_scale                                   # pixel = x * std + mean
@@ -72,8 +73,9 @@ class SelfPretrain(Dataset):
 
 # %% ../../nbs/09b_train.selfpretrain.ipynb #f8414bb1
 def spt_learner(dls:DataLoaders, cfg:ModelConfig, tc:TrainConfig|None=None, path='.', **kw)->Learner:
-    "Self-pretraining on a task (`dls` from `task_dataloaders(..., wrap=SelfPretrain)`): per-position loss, masked accuracy."
-    sp = dls.train_ds
+    "Self-pretraining (`dls` of `task_dataloaders(..., wrap=SelfPretrain)`): the record's `spt_loss`, masked accuracy."
+    sp, task = dls.train_ds, dls.info.task
     model = SequenceLM(cfg, sp.n_out, sp.in_features)
-    return make_learner(dls, model, CrossEntropyLossFlat(), [masked_accuracy], tc, path, monitor='masked_accuracy',
+    loss = _named(LOSSES, 'spt_loss', task_record(task).spt_loss, task)()
+    return make_learner(dls, model, loss, [masked_accuracy], tc, path, monitor='masked_accuracy',
                         extra={'cfg': asdict(cfg), 'objective': 'spt', 'task': dls.info.task}, **kw)
