@@ -12,7 +12,6 @@ and a final `N passed, M failed` line; exits 1 if any notebook failed or none wa
 """
 from __future__ import annotations
 import argparse, multiprocessing, sys, time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from nbdev.config import get_config
@@ -20,7 +19,8 @@ from nbdev.doclinks import nbglob
 from nbdev.test import test_nb, _keep_file
 
 
-def run_one(fn: str, skip: list[str], force: list[str], basepath: str, timeout: int | None) -> tuple[str, bool, float]:
+def run_one(job: tuple) -> tuple[str, bool, float]:
+    fn, skip, force, basepath, timeout = job
     start = time.time()
     ok, _ = test_nb(fn, skip_flags=skip, force_flags=force, basepath=basepath, cell_timeout=timeout)
     return fn, ok, time.time() - start
@@ -40,12 +40,11 @@ def main() -> int:
     if not files: print('nbtest: no notebooks to test'); return 1
     timeout = cfg.get('cell_timeout')
     timeout = int(timeout) if timeout else None
-    ctx = multiprocessing.get_context('spawn')                  # a new interpreter per notebook (with max_tasks_per_child)
+    ctx = multiprocessing.get_context('spawn')                  # a new interpreter per notebook (maxtasksperchild=1)
     failed, start = [], time.time()
-    with ProcessPoolExecutor(max_workers=max(1, a.n_workers), mp_context=ctx, max_tasks_per_child=1) as ex:
-        jobs = [ex.submit(run_one, str(f), skip, force, str(cfg.config_path), timeout) for f in files]
-        for job in as_completed(jobs):
-            fn, ok, secs = job.result()
+    jobs = [(str(f), skip, force, str(cfg.config_path), timeout) for f in files]
+    with ctx.Pool(processes=max(1, a.n_workers), maxtasksperchild=1) as pool:
+        for fn, ok, secs in pool.imap_unordered(run_one, jobs):
             name = Path(fn).relative_to(cfg.nbs_path).as_posix()
             print(f"{name}: {secs:.0f} secs{'' if ok else '  FAILED'}", flush=True)
             if not ok: failed.append(name)
