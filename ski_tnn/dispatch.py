@@ -8,15 +8,18 @@ import threading
 from contextlib import contextmanager
 import torch
 from torch import Tensor
-from .toeplitz import check_seq, check_coef, coef_len, fft_dtype, toeplitz_matvec
+from .toeplitz import check_seq, check_coef, fft_dtype, toeplitz_matvec
 from .interp import band_blocked, low_rank_apply
-from .kernels import HAS_TRITON, interpreting, toeplitz_blocked, ski_fused
+from .kernels import HAS_TRITON, interpreting, ToeplitzBlocked, check_ski_coef, ski_fused
 
 # %% auto #0
-__all__ = ['BLOCKED_MAX_N', 'use_kernels', 'kernels_enabled', 'toeplitz_product', 'ski_product']
+__all__ = ['KERNEL_DTYPES', 'MIN_CAPABILITY', 'BLOCKED_MAX_N', 'use_kernels', 'cuda_default', 'kernels_enabled', 'blocked_max_n',
+           'toeplitz_product', 'ski_product']
 
 # %% ../nbs/06a_dispatch.ipynb #a1d5c0e2
 _state = threading.local()
+KERNEL_DTYPES = (torch.float32, torch.bfloat16) # the dtypes the kernels run in by default on CUDA: the ones checked and measured
+MIN_CAPABILITY = (8, 0) # oldest compute capability for the default: the float32 product multiplies bf16 pairs (`tl.dot` on bf16)
 
 @contextmanager
 def use_kernels(on:bool=True):
@@ -25,15 +28,28 @@ def use_kernels(on:bool=True):
     try: yield
     finally: _state.on = old
 
+def cuda_default(dtype:torch.dtype, capability:tuple[int, int])->bool:
+    "Do the kernels run by default on a CUDA device of compute `capability` for inputs of `dtype` (without `use_kernels`)?"
+    return dtype in KERNEL_DTYPES and tuple(capability) >= MIN_CAPABILITY
+
 def kernels_enabled(x:Tensor)->bool:
-    "Should the mixers use the Triton kernels for `x`? By default on CUDA (float32, float16, bfloat16); on the CPU only inside `use_kernels()` under Triton's interpreter."
+    "Should the mixers use the Triton kernels for `x`? On CUDA by default where `cuda_default` says so, and for float16 too inside `use_kernels()`; on the CPU only inside `use_kernels()` under Triton's interpreter."
     on = getattr(_state, 'on', None)
     if not HAS_TRITON or on is False or x.dtype not in (torch.float32, torch.float16, torch.bfloat16): return False
-    if x.is_cuda: return True
+    if x.is_cuda: return bool(on) or cuda_default(x.dtype, torch.cuda.get_device_capability(x.device))
     return bool(on) and x.device.type == 'cpu' and interpreting()
 
 # %% ../nbs/06a_dispatch.ipynb #a1d5c0e4
 BLOCKED_MAX_N = 512 # longest sequence `toeplitz_product` sends to the blocked kernel; the FFT product beyond (measured crossover)
+
+@contextmanager
+def blocked_max_n(n:int):
+    "Inside a `with` block, on this thread, `toeplitz_product` sends sequences up to `n` (instead of `BLOCKED_MAX_N`) to the kernel."
+    old = getattr(_state, 'max_n', None); _state.max_n = n
+    try: yield
+    finally: _state.max_n = old
+
+def _max_n()->int: m = getattr(_state, 'max_n', None); return BLOCKED_MAX_N if m is None else m
 
 def toeplitz_product(coef:Tensor, # `(dim, 2n-1)`, or `(dim, n)` when `causal`, coefficients in lag order
                      x:Tensor, # `(batch, n, dim)` input
@@ -41,9 +57,10 @@ def toeplitz_product(coef:Tensor, # `(dim, 2n-1)`, or `(dim, n)` when `causal`, 
                     )->Tensor: # `(batch, n, dim)` in the dtype of `x`, `y[b, i, c] = sum_j t_c(i - j) x[b, j, c]`
     "The per-channel Toeplitz product: the blocked Triton kernel for `n <= BLOCKED_MAX_N` when `kernels_enabled(x)`, else the FFT product."
     b, n, d = check_seq(x)
-    check_coef(coef, n, d, causal)
-    if n <= BLOCKED_MAX_N and kernels_enabled(x): return toeplitz_blocked(coef.float(), x, causal)
-    return toeplitz_matvec(coef, x, causal)
+    if n <= _max_n() and kernels_enabled(x):
+        check_coef(coef, n, d, causal)                        # checked once: the kernel's autograd wrapper does not check again
+        return ToeplitzBlocked.apply(coef.float(), x, causal)
+    return toeplitz_matvec(coef, x, causal)                   # checks `coef` itself
 
 # %% ../nbs/06a_dispatch.ipynb #a1d5c0e8
 def ski_product(x:Tensor, # `(batch, n, dim)`
@@ -52,11 +69,8 @@ def ski_product(x:Tensor, # `(batch, n, dim)`
                )->Tensor: # `(batch, n, dim)` in the dtype of `x`
     "Bidirectional SKI, `S x + W K_uu W^T x`: the fused Triton kernels when `kernels_enabled(x)`, else the torch band and sparse interpolation."
     b, n, d = check_seq(x)
-    if band.ndim != 2 or band.shape[0] != d or band.shape[1] % 2 == 0:
-        raise ValueError(f"band: expected shape ({d}, taps) with taps odd, got {tuple(band.shape)}")
-    if coef_len(kuu, name='kuu') < 2 or kuu.shape[0] != d:
-        raise ValueError(f"kuu: expected shape ({d}, 2 rank - 1) with rank >= 2, got {tuple(kuu.shape)}")
-    if kernels_enabled(x): return ski_fused(x, band.to(torch.float32), kuu.to(torch.float32))
+    if kernels_enabled(x): return ski_fused(x, band, kuu)      # checks `band` and `kuu`, computes in float32
+    check_ski_coef(band, kuu, d)
     dt = fft_dtype(x.dtype, band.dtype)
     xc = x.to(dt)
     return (band_blocked(xc, band.to(dt)) + low_rank_apply(xc, kuu.to(dt))).to(x.dtype)

@@ -113,11 +113,8 @@ def check_mixers(mixers:dict, # name -> mixer class, e.g. `ski_tnn.model.MIXERS`
                  names=('tnn', 'ski', 'ssm'), device='cuda', dtypes=(torch.float32, torch.bfloat16),
                  shapes=((2, 37, 16), (2, 300, 64), (1, 1000, 128)), seed:int=0)->list[dict]:
     "Whole mixers, forward and backward, with the kernels on and off, against the same mixer in float64 (the blocked kernel at every length checked)."
-    rows, max_n = [], dispatch.BLOCKED_MAX_N
-    dispatch.BLOCKED_MAX_N = max(max_n, *(n for _, n, _ in shapes))   # `toeplitz_product` reads it at each call
-    try: rows = _check_mixers(mixers, names, device, dtypes, shapes, seed)
-    finally: dispatch.BLOCKED_MAX_N = max_n
-    return rows
+    with dispatch.blocked_max_n(max(dispatch.BLOCKED_MAX_N, *(n for _, n, _ in shapes))):   # this thread, this block only
+        return _check_mixers(mixers, names, device, dtypes, shapes, seed)
 
 def _check_mixers(mixers, names, device, dtypes, shapes, seed):
     rows = []

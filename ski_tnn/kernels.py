@@ -7,9 +7,8 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 import torch
-import torch.nn.functional as F
 from torch import Tensor
-from .toeplitz import check_seq, check_coef, fft_len, toeplitz_matvec
+from .toeplitz import check_seq, check_coef, coef_len, fft_len, toeplitz_matvec
 from .interp import interp_weights
 try:
     import triton
@@ -19,7 +18,7 @@ except ImportError: HAS_TRITON = False
 
 # %% auto #0
 __all__ = ['LAUNCHES', 'TOEPLITZ_CONFIG', 'TOEPLITZ_PREC', 'SKI_CONFIG', 'interpreting', 'toeplitz_coef_grad', 'ToeplitzBlocked',
-           'toeplitz_blocked', 'InterpT', 'BandInterp', 'ski_fused']
+           'toeplitz_blocked', 'InterpT', 'BandInterp', 'check_ski_coef', 'ski_fused']
 
 # %% ../nbs/06_kernels.ipynb #c4e8593b
 LAUNCHES:dict[str, int] = {'toeplitz': 0, 'interp_t': 0, 'band_lerp': 0, 'band_grad': 0} # kernel launches, for tests and curiosity
@@ -264,7 +263,7 @@ def _band_grad_launch(g:Tensor, x:Tensor, taps:int)->Tensor: # `(d, taps)` float
     g, x = _rows_2d(g), _rows_2d(x)
     gb = torch.zeros(d, taps, device=x.device, dtype=torch.float32)
     bd, bn = _block_d(x, d, 'GRAD_BLOCK_BYTES'), SKI_CONFIG['GRAD_BLOCK_N']
-    S, chunk = _chunks(n, triton.cdiv(d, bd) * b, bn, x.device)
+    _, chunk = _chunks(n, triton.cdiv(d, bd) * b, bn, x.device)
     LAUNCHES['band_grad'] += 1
     _band_grad_kernel[(triton.cdiv(n, chunk), triton.cdiv(d, bd), b)](g, x, gb, n, d, g.stride(0), g.stride(1), x.stride(0), x.stride(1),
                                                                       chunk, TAPS=taps, TAPS_P2=triton.next_power_of_2(taps),
@@ -299,12 +298,19 @@ class BandInterp(torch.autograd.Function):
         gz = _interp_t_launch(g, ctx.idx, ctx.rank) if ctx.needs_input_grad[2] else None
         return gx, gb, gz
 
+def check_ski_coef(band:Tensor, kuu:Tensor, d:int):
+    "Check the SKI coefficients for `d` channels: `band` `(d, taps)` with `taps` odd, `kuu` `(d, 2 rank - 1)` with `rank >= 2`."
+    if band.ndim != 2 or band.shape[0] != d or band.shape[1] % 2 == 0:
+        raise ValueError(f"band: expected shape ({d}, taps) with taps odd, got {tuple(band.shape)}")
+    if coef_len(kuu, name='kuu') < 2 or kuu.shape[0] != d:
+        raise ValueError(f"kuu: expected shape ({d}, 2 rank - 1) with rank >= 2, got {tuple(kuu.shape)}")
+
 def ski_fused(x:Tensor, # `(batch, n, dim)`
               band:Tensor, # `(dim, taps)`, taps odd, lag order
               kuu:Tensor, # `(dim, 2 rank - 1)` coefficients of the Toeplitz `K_uu`
              )->Tensor: # `(batch, n, dim)`
     "Bidirectional SKI-TNN, `S x + W K_uu W^T x`, through the Triton kernels (the `K_uu` product by the FFT)."
-    b, n, d = check_seq(x)
+    b, n, d = check_seq(x); check_ski_coef(band, kuu, d)
     rank = (kuu.shape[1] + 1) // 2
     z = InterpT.apply(x, rank)
     z = toeplitz_matvec(kuu.float(), z)                         # K_uu z: notebook 00's FFT product, length about 2 rank

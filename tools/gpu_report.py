@@ -5,8 +5,9 @@
 
 Needs only torch, triton, numpy, scipy and matplotlib (no fastai, no nbdev); installs nothing. Writes to `--out`:
 `bench_gpu.jsonl` (the mixer sweep, the fields of `ski-tnn bench --json` plus `device`), `kernels_gpu.json` (every check,
-every kernel timing, the mixers with the kernels forced on and off), `kernels_gpu.md` (the tables below) and
-`kernels_gpu.png` (achieved bandwidth against n). Exits 1 when a check fails.
+every kernel timing, the mixers with the kernels forced on and off) and `kernels_gpu.png` (forward time and achieved
+bandwidth against n), each written atomically (a temporary file, then a rename); the tables are printed. `--replot` redraws
+the picture and prints the tables from a saved `kernels_gpu.json`. Exits 1 when a check fails.
 
 Bandwidth is counted from the fewest bytes a call must move: read `x`, read the coefficients, write `y`
 (`2 batch n dim` elements of `x`'s dtype plus the float32 coefficients), over its median time, as a fraction of the measured
@@ -29,8 +30,15 @@ def parse():
     p.add_argument('--no-checks', action='store_true', help='skip the correctness checks')
     p.add_argument('--tune', action='store_true', help='also time a few tile shapes of each kernel (for choosing the defaults)')
     p.add_argument('--before', default=None, help="an earlier run's kernels_gpu.json: its kernel timings go beside this run's as 'before'")
-    p.add_argument('--replot', default=None, help="redraw kernels_gpu.md and kernels_gpu.png from this kernels_gpu.json (no GPU needed)")
+    p.add_argument('--replot', default=None, help="redraw kernels_gpu.png into --out and print the tables, from this kernels_gpu.json (no GPU needed)")
     return p.parse_args()
+
+
+def write_atomic(path:Path, write):
+    "Call `write(tmp)` on a temporary file beside `path`, then rename it to `path`: a reader never sees a half-written file."
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try: write(tmp); os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
 
 
 def table(rows, cols, fmt=None)->str:
@@ -67,11 +75,12 @@ def plot(path, report):
     for a in axs:
         a.set_xscale('log', base=2); a.set_xlabel('n'); a.grid(alpha=.3); a.legend(fontsize=6)
     fig.suptitle(f"Triton kernels on {report['info']['device']}")
-    fig.tight_layout(); fig.savefig(path, dpi=110); plt.close(fig)
+    fig.tight_layout()
+    write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=110, format='png')); plt.close(fig)
 
 
 def render(report, out):
-    "kernels_gpu.md (the tables) and kernels_gpu.png from a report."
+    "Print the report's tables (markdown) and draw kernels_gpu.png into `out`."
     info = report['info']
     ms, pc, tf, e = (lambda v: f"{v:.3f}"), (lambda v: f"{v:.0%}"), (lambda v: f"{v:.1f}"), (lambda v: f"{v:.1e}")
     md = [f"Measured on {info['device']} with torch {info['torch']} and Triton {info['triton']}."]
@@ -102,7 +111,7 @@ def render(report, out):
                      dict(kernels_ms=ms, torch_ms=ms, speedup=lambda v: f"{v:.2f}x")),
                '', 'Forward + backward with the default dispatch (`bench_gpu.jsonl`):', '',
                table([r for r in report['bench'] if r['backward']], ['mixer', 'causal', 'n', 'ms', 'peak_mb'], dict(ms=ms, peak_mb=tf))]
-    (out / 'kernels_gpu.md').write_text('\n'.join(md) + '\n')
+    print('\n'.join(md), flush=True)
     try: plot(out / 'kernels_gpu.png', report)
     except Exception as ex: print(f"plot failed: {ex!r}")
 
@@ -236,7 +245,7 @@ def main():
                         forced += [dict(r, kernels=on) for r in bench(['tnn', 'ski', 'ssm'], ns, memory=False, **kw)]
                 print(f"bench causal={causal} backward={backward} done ({time.time() - t0:.0f} s)", flush=True)
         rows.sort(key=lambda r: (r['causal'], r['backward'], r['mixer'], r['n']))
-        with open(out / 'bench_gpu.jsonl', 'w') as f: f.writelines(json.dumps(r) + '\n' for r in rows)
+        write_atomic(out / 'bench_gpu.jsonl', lambda tmp: tmp.write_text(''.join(json.dumps(r) + '\n' for r in rows)))
         report['bench_forced'] = forced
         speed = []
         for r in forced:
@@ -247,7 +256,7 @@ def main():
         report['bench'], report['speed'] = rows, speed
         print(table(speed, ['mixer', 'causal', 'backward', 'n', 'kernels_ms', 'torch_ms', 'speedup'],
                     dict(kernels_ms=ms, torch_ms=ms, speedup=lambda v: f"{v:.2f}x")), flush=True)
-    with open(out / 'kernels_gpu.json', 'w') as f: json.dump(report, f, indent=1, default=str)
+    write_atomic(out / 'kernels_gpu.json', lambda tmp: tmp.write_text(json.dumps(report, indent=1, default=str)))
     render(report, out)
     print(f"wrote {out}/ ({time.time() - t0:.0f} s); {failed} check(s) failed", flush=True)
     sys.exit(1 if failed else 0)
