@@ -21,9 +21,11 @@ __all__ = ['DOWNLOAD_ENV', 'WIKITEXT_HF', 'SPECIALS', 'atomic_writer', 'atomic_w
            'token_dtype', 'tokenize_to_file', 'load_tokens', 'LMBlocks', 'mask_tokens']
 
 # %% ../../nbs/08_data.text.ipynb #b3855914
-def _umask()->int:
-    "The process's umask (Python reads it only by setting it, so it is set and put back)."
+def _read_umask()->int:
+    "The process's umask (Python reads it only by setting it, so it is set and put back: done once, at import)."
     m = os.umask(0o022); os.umask(m); return m
+
+_UMASK = _read_umask() # read once: setting the umask on every write would race with other threads creating files
 
 @contextmanager
 def atomic_writer(path:str|os.PathLike):
@@ -32,7 +34,7 @@ def atomic_writer(path:str|os.PathLike):
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
         with os.fdopen(fd, 'wb') as f: yield f
-        os.chmod(tmp, 0o666 & ~_umask())                  # mkstemp's 0o600 -> the mode `open` would give
+        os.chmod(tmp, 0o666 & ~_UMASK)                  # mkstemp's 0o600 -> the mode `open` would give
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
@@ -279,11 +281,11 @@ def tokenize_to_file(lines:Iterable[str], tokenizer, path:str|os.PathLike, progr
     "Tokenize `lines` into a flat binary file of ids (written atomically); a JSON sidecar records dtype and count."
     path = Path(path)
     dt = token_dtype(tokenizer.vocab_size)
-    lines = list(lines) if progress else lines
     n = 0
     with atomic_writer(path) as f:
         buf = []
-        for i, line in enumerate(progress_bar(lines, leave=False) if progress else lines):
+        total = len(lines) if hasattr(lines, '__len__') else 'noinfer'     # a generator is read lazily, its bar has no total
+        for line in (progress_bar(lines, total=total, leave=False) if progress else lines):
             buf.append(line)
             if len(buf) == chunk:
                 ids = np.array([t for l in buf for t in tokenizer.encode(l)], dtype=dt); f.write(ids.tobytes()); n += len(ids); buf = []
