@@ -10,7 +10,7 @@ from typing import Callable
 from fastcore.script import anno_parser, store_true
 from .bench import bench, warm_allocator
 from .registry import mixer_record, mixer_names, task_record, task_names
-from .data.lra import make_listops, LISTOPS, LISTOPS_MINI
+from .data.lra import make_listops, ensure_listops, LISTOPS, LISTOPS_MINI
 from .data.pathfinder import make_pathfinder, pathfinder_spec
 
 # %% auto #0
@@ -86,7 +86,7 @@ def run_demo(out:str|Path='demo', mixers:list[str]=('ski', 'fd', 'tnn'), epochs:
     from ski_tnn.data.lra import read_listops_tsv
     from ski_tnn.data.text import atomic_write_text
     out = Path(out); data = out / 'listops-mini'
-    if not (data / 'basic_train.tsv').exists(): make_listops(data, n_train, n_valid, n_valid, seed, LISTOPS_MINI)
+    ensure_listops(data, n_train, n_valid, n_valid, seed, LISTOPS_MINI)    # generated, or an earlier generation reused
     majority = np.bincount([y for _, y in read_listops_tsv(data / 'basic_val.tsv')], minlength=10).max() / n_valid
     name = lambda m: mixer_record(m).label
     rows = []
