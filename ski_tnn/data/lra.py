@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import Dataset
-from .text import atomic_write_text, check_can_generate, start_generation, finish_generation, check_generated, file_record, generation_state, generation_files
+from .text import atomic_write_text, check_can_generate, start_generation, finish_generation, check_generated, file_record, generation_state, check_count, generation_files
 
 # %% auto #0
 __all__ = ['OPERATORS', 'END', 'LISTOPS', 'LISTOPS_MINI', 'SPLITS', 'LISTOPS_VERSION', 'LISTOPS_VOCAB', 'ListOpsSpec', 'TooLong',
@@ -118,11 +118,6 @@ def write_listops_tsv(path:str|os.PathLike, rows:list[tuple[str, int]])->Path:
     "Write `(source, target)` rows in the release's TSV format, atomically."
     return atomic_write_text(path, 'Source\tTarget\n' + ''.join(f"{s}\t{y}\n" for s, y in rows))
 
-def _count(name:str, v, least:int=1)->int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least:
-        raise ValueError(f"{name}: expected an integer >= {least}, got {v!r}")
-    return int(v)
-
 def listops_command(folder:str|os.PathLike, args:dict|None)->str:
     "The command that regenerates a ListOps folder from its manifest's `args` (`ski-tnn data ...` where it can, else a call)."
     out = shlex.quote(str(folder))
@@ -138,8 +133,8 @@ def make_listops(out:str|os.PathLike, # the folder for the TSVs and the manifest
                  task:str='basic', # the files' prefix: `{task}_train.tsv`, ...
                 )->dict[str, Path]: # split -> file
     "Generate disjoint train/val/test splits and write `{task}_{train,val,test}.tsv` into `out`, with a manifest written last."
-    sizes = {k: _count(k, v) for k, v in dict(n_train=n_train, n_valid=n_valid, n_test=n_test).items()}
-    seed = _count('seed', seed, least=0)
+    sizes = {k: check_count(k, v) for k, v in dict(n_train=n_train, n_valid=n_valid, n_test=n_test).items()}
+    seed = check_count('seed', seed, least=0)
     if not isinstance(task, str) or not re.fullmatch(r'[A-Za-z0-9][A-Za-z0-9._-]*', task):
         raise ValueError(f"task: expected a file-name prefix such as 'basic', got {task!r}")
     out, names = Path(out), {k: f"{task}_{k}.tsv" for k in SPLITS}

@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 from fastprogress.fastprogress import progress_bar
-from .text import atomic_write_bytes, atomic_write_text, start_generation, finish_generation, check_generated, file_record, file_digest
+from .text import atomic_write_bytes, atomic_write_text, start_generation, finish_generation, check_generated, file_record, file_digest, check_count
 from .snakes import PathfinderSpec, PATHFINDER, pathfinder_spec, generate_pathfinder
 
 # %% auto #0
@@ -25,11 +25,6 @@ PATHFINDER_VERSION = 1 # the generator's version in the manifest: changed whenev
 
 def _png(image:np.ndarray)->bytes:
     buf = io.BytesIO(); Image.fromarray(image, mode='L').save(buf, format='PNG'); return buf.getvalue()
-
-def _int(name:str, v, least:int=1)->int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least:
-        raise ValueError(f"{name}: expected an integer >= {least}, got {v!r}")
-    return int(v)
 
 def pathfinder_command(root:str|os.PathLike, args:dict|None)->str:
     "The command that regenerates the difficulty folder `root` from its manifest's `args` (`ski-tnn data pathfinder` where it can, else a call)."
@@ -50,7 +45,7 @@ def make_pathfinder(out:str|os.PathLike, # the release's `pathfinder<resolution>
                     per_folder:int=1000, # images per `imgs/<b>` folder
                     progress:bool=True)->Path: # the difficulty folder, e.g. `out/curv_contour_length_14`
     "Generate `n` images with labels balanced at random and write them in the LRA release layout, with a manifest written last."
-    n, per_folder, seed = _int('n', n), _int('per_folder', per_folder), _int('seed', seed, least=0)
+    n, per_folder, seed = check_count('n', n), check_count('per_folder', per_folder), check_count('seed', seed, least=0)
     if Path(out).exists() and not Path(out).is_dir(): raise ValueError(f"out: {out} is a file; expected a folder to write into")
     root = Path(out) / spec.folder
     info = {'generator': 'ski_tnn.data.pathfinder.make_pathfinder', 'version': PATHFINDER_VERSION,

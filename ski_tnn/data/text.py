@@ -15,7 +15,7 @@ from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
 __all__ = ['DOWNLOAD_ENV', 'WIKITEXT_HF', 'SPECIALS', 'atomic_writer', 'atomic_write_bytes', 'atomic_write_text',
-           'generation_files', 'file_digest', 'file_record', 'generation_state', 'check_can_generate',
+           'generation_files', 'file_digest', 'file_record', 'generation_state', 'check_can_generate', 'check_count',
            'start_generation', 'finish_generation', 'check_generated', 'download_allowed', 'hf_offline', 'hf_dataset',
            'read_text_file', 'find_split_file', 'wikitext_lines', 'ByteTokenizer', 'BpeTokenizer', 'load_tokenizer',
            'token_dtype', 'tokenize_to_file', 'load_tokens', 'LMBlocks', 'mask_tokens']
@@ -81,6 +81,13 @@ def check_can_generate(folder:str|os.PathLike, name:str, outputs:Iterable[str])-
         raise ValueError(f"{folder}: holds {', '.join(found)} but no {name}.manifest.json: data this package did not generate "
                          f"(a release, or an older version's files). It is never overwritten: remove it, or choose another folder.")
     return folder
+
+def check_count(name:str, # the argument's name, for the message
+                v, least:int=1)->int:
+    "A generator's count or seed: an integer (not a bool) `>= least`, else a ValueError naming the argument."
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least:
+        raise ValueError(f"{name}: expected an integer >= {least}, got {v!r}")
+    return int(v)
 
 def start_generation(folder:str|os.PathLike, name:str, info:dict, outputs:Iterable[str]=())->Path:
     "Before writing anything: refuse foreign data, write the marker (holding `info`), remove the old manifest and the temporary files an interrupted write of `outputs`, the marker or the manifest left."
