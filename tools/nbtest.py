@@ -11,19 +11,26 @@ for a reader who runs it: the result of a notebook depends on that notebook alon
 and a final `N passed, M failed` line; exits 1 if any notebook failed or none was found.
 """
 from __future__ import annotations
-import argparse, multiprocessing, sys, time
+import argparse, json, subprocess, sys, time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from nbdev.config import get_config
 from nbdev.doclinks import nbglob
-from nbdev.test import test_nb, _keep_file
+from nbdev.test import _keep_file
+
+
+RUN = """import json, sys
+from nbdev.test import test_nb
+fn, skip, force, basepath, timeout = json.loads(sys.argv[1])
+sys.exit(0 if test_nb(fn, skip_flags=skip, force_flags=force, basepath=basepath, cell_timeout=timeout)[0] else 1)"""
 
 
 def run_one(job: tuple) -> tuple[str, bool, float]:
-    fn, skip, force, basepath, timeout = job
+    "Test one notebook in a new Python process (not a pool worker: a notebook may start processes of its own)."
     start = time.time()
-    ok, _ = test_nb(fn, skip_flags=skip, force_flags=force, basepath=basepath, cell_timeout=timeout)
-    return fn, ok, time.time() - start
+    res = subprocess.run([sys.executable, '-c', RUN, json.dumps(job)])
+    return job[0], res.returncode == 0, time.time() - start
 
 
 def main() -> int:
@@ -40,11 +47,10 @@ def main() -> int:
     if not files: print('nbtest: no notebooks to test'); return 1
     timeout = cfg.get('cell_timeout')
     timeout = int(timeout) if timeout else None
-    ctx = multiprocessing.get_context('spawn')                  # a new interpreter per notebook (maxtasksperchild=1)
     failed, start = [], time.time()
     jobs = [(str(f), skip, force, str(cfg.config_path), timeout) for f in files]
-    with ctx.Pool(processes=max(1, a.n_workers), maxtasksperchild=1) as pool:
-        for fn, ok, secs in pool.imap_unordered(run_one, jobs):
+    with ThreadPoolExecutor(max(1, a.n_workers)) as pool:
+        for fn, ok, secs in pool.map(run_one, jobs):
             name = Path(fn).relative_to(cfg.nbs_path).as_posix()
             print(f"{name}: {secs:.0f} secs{'' if ok else '  FAILED'}", flush=True)
             if not ok: failed.append(name)
