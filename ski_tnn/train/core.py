@@ -29,8 +29,9 @@ from ..registry import task_record
 from .checkpoint import Checkpoint, CsvLog, RunDir, resume, load_checkpoint, transfer
 
 # %% auto #0
-__all__ = ['SCHEDULES', 'METRICS', 'LOSSES', 'lr_schedule', 'TrainConfig', 'Accumulate', 'make_learner', 'fit', 'seed_everything',
-           'masked_accuracy', 'lm_learner', 'mlm_learner', 'clf_learner', 'text_dataloaders']
+__all__ = ['SCHEDULES', 'METRICS', 'LOSSES', 'lr_schedule', 'TrainConfig', 'Accumulate', 'NonFiniteLoss', 'StopNonFinite',
+           'make_learner', 'fit', 'seed_everything', 'masked_accuracy', 'lm_learner', 'mlm_learner', 'clf_learner',
+           'text_dataloaders']
 
 # %% ../../nbs/09_train.core.ipynb #f0210682
 SCHEDULES = ('inverse-sqrt', 'linear', 'cosine', 'one-cycle', 'constant')
@@ -58,6 +59,15 @@ def lr_schedule(name:str, # one of `SCHEDULES`
     return f
 
 # %% ../../nbs/09_train.core.ipynb #0a65f457
+def _real(v)->bool: return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and math.isfinite(v)
+
+def _check_real(name:str, v, what:str, ok:Callable[[float], bool]):
+    if not _real(v) or not ok(v): raise ValueError(f"{name}: expected {what}, got {v!r}")
+
+def _check_int(name:str, v, least:int):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least:
+        raise ValueError(f"{name}: expected an integer >= {least}, got {v!r}")
+
 @dataclass
 class TrainConfig:
     "Optimisation settings of one training run."
@@ -78,8 +88,16 @@ class TrainConfig:
             raise ValueError(f"schedule: expected one of {SCHEDULES}, got {self.schedule!r}")
         if self.precision not in ('auto', 'fp32', 'bf16', 'fp16'):
             raise ValueError(f"precision: expected 'auto', 'fp32', 'bf16' or 'fp16', got {self.precision!r}")
-        if self.accum < 1 or self.epochs < 1 or self.bs < 1:
-            raise ValueError(f"accum, epochs and bs must be >= 1, got {self.accum}, {self.epochs}, {self.bs}")
+        for k in ('epochs', 'bs', 'accum'): _check_int(k, getattr(self, k), 1)
+        _check_int('seed', self.seed, 0)
+        _check_real('lr', self.lr, 'a finite positive learning rate', lambda v: v > 0)
+        _check_real('wd', self.wd, 'a finite weight decay >= 0', lambda v: v >= 0)
+        _check_real('eps', self.eps, 'a finite eps > 0', lambda v: v > 0)
+        _check_real('warmup', self.warmup, 'a finite number of warm-up steps >= 0 (a fraction when < 1)', lambda v: v >= 0)
+        if self.clip is not None: _check_real('clip', self.clip, 'a finite positive gradient norm, or None', lambda v: v > 0)
+        if not (isinstance(self.betas, (tuple, list)) and len(self.betas) == 2 and
+                all(_real(b) and 0 <= b < 1 for b in self.betas)):
+            raise ValueError(f"betas: expected two numbers in [0, 1), got {self.betas!r}")
 
 # %% ../../nbs/09_train.core.ipynb #038d7703
 class Accumulate(Callback):
@@ -90,6 +108,24 @@ class Accumulate(Callback):
     def after_loss(self): self.learn.loss_grad = self.learn.loss_grad / self._group()
     def before_step(self):
         if (self.iter + 1) % self.n and self.iter + 1 < self.n_iter: raise CancelBatchException()
+
+# %% ../../nbs/09_train.core.ipynb #e56aebf1
+class NonFiniteLoss(RuntimeError):
+    "The training loss became `inf` or `nan`; the run stopped."
+    def __init__(self, msg:str): super().__init__(msg); self.msg = msg
+    def __str__(self): return self.msg    # fastai prefixes the name of the callback to `args`; the message stays one line
+
+class StopNonFinite(Callback):
+    "Stop training with `NonFiniteLoss` as soon as a training batch's loss is not finite (checked before the backward pass)."
+    order, run_valid = Accumulate.order - 1, False        # before any callback rescales the loss
+    def after_loss(self):
+        loss = self.learn.loss_grad
+        if bool(torch.isfinite(loss).all()): return
+        v = loss.detach().float().flatten()[0].item() if loss.numel() else float('nan')
+        lr = self.learn.opt.hypers[-1].get('lr') if self.learn.opt is not None else None
+        raise NonFiniteLoss(f"training loss is {v} at epoch {self.epoch + 1} of {self.n_epoch}, batch {self.iter + 1} of "
+                            f"{self.n_iter} (training step {self.train_iter + 1}); the run stopped, and no checkpoint of this "
+                            f"epoch was written. Try a smaller learning rate (--lr{'; it is ' + format(lr, '.3g') if lr else ''}).")
 
 # %% ../../nbs/09_train.core.ipynb #7210d5f2
 def _precision(p:str)->str:
@@ -109,7 +145,7 @@ def make_learner(dls:DataLoaders, model:nn.Module, loss_func:Callable, metrics:l
     tc = tc or TrainConfig()
     bigger_better = monitor not in ('valid_loss', 'perplexity')
     ckpt = Checkpoint(monitor, np.greater if bigger_better else np.less, extra)
-    cbs = list(cbs or []) + [CsvLog(fname=RunDir.HISTORY), ckpt]
+    cbs = list(cbs or []) + [CsvLog(fname=RunDir.HISTORY), ckpt, StopNonFinite()]
     if tc.clip: cbs.append(GradientClip(tc.clip))
     if tc.accum > 1: cbs.append(Accumulate(tc.accum))
     opt = partial(Adam, mom=tc.betas[0], sqr_mom=tc.betas[1], eps=tc.eps, decouple_wd=True)
