@@ -4,7 +4,7 @@
 
 # %% ../../nbs/08c_data.tasks.ipynb #ebe14253
 from __future__ import annotations
-import csv, os, pickle, random, sys
+import csv, inspect, math, os, pickle, random, shlex, sys
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -15,15 +15,15 @@ from torch.utils.data import Dataset, Subset
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from ..registry import TaskRecord, PixelScale, SkiTnnLra, NtfsTransformer, NtfsS4, register_task, task_record
-from .text import ByteTokenizer, hf_dataset, wikitext_lines, read_text_file
+from .text import ByteTokenizer, hf_dataset, wikitext_lines, read_text_file, generation_state
 from .lra import LISTOPS_VOCAB, ListOpsDataset, read_listops_tsv, ensure_listops, LISTOPS_MINI
 from .pathfinder import PathfinderDataset, read_pathfinder
 
 # %% auto #0
-__all__ = ['BYTES', 'IMDB_LOCAL', 'GRAY', 'CIFAR_LOCAL', 'encode_bytes', 'TokenSequences', 'PairSequences', 'pad_collate',
-           'read_imdb', 'read_aan', 'read_cifar', 'PixelSequences', 'limit_indices', 'TaskInfo', 'listops_datasets',
-           'listops_mini_datasets', 'pathfinder_datasets', 'imdb_datasets', 'aan_datasets', 'cifar_datasets',
-           'wikitext_splits', 'text_file_splits', 'task_datasets', 'task_dataloaders']
+__all__ = ['BYTES', 'IMDB_LOCAL', 'GRAY', 'CIFAR_LOCAL', 'MINI_SIZES', 'encode_bytes', 'TokenSequences', 'PairSequences',
+           'pad_collate', 'read_imdb', 'read_aan', 'read_cifar', 'PixelSequences', 'limit_indices', 'TaskInfo',
+           'listops_datasets', 'listops_mini_datasets', 'pathfinder_datasets', 'imdb_datasets', 'aan_datasets',
+           'cifar_datasets', 'wikitext_splits', 'text_file_splits', 'task_datasets', 'task_dataloaders']
 
 # %% ../../nbs/08c_data.tasks.ipynb #8f34f258
 BYTES = ByteTokenizer()
@@ -150,9 +150,12 @@ class PixelSequences(Dataset):
 def limit_indices(n:int, limit:float|int|None, seed:int=42)->np.ndarray:
     "Indices of a training subset: `limit` as a fraction in (0, 1] or a count; nested across limits for a fixed seed."
     if limit is None: return np.arange(n)
-    if limit <= 0: raise ValueError(f"limit_train_samples: expected a fraction in (0, 1] or a count >= 1, got {limit}")
+    ok = (isinstance(limit, (int, float, np.integer, np.floating)) and not isinstance(limit, bool) and math.isfinite(limit)
+          and limit > 0 and (limit <= 1 or limit == int(limit)))
+    if not ok: raise ValueError(f"limit_train_samples: expected a fraction in (0, 1] or a whole count >= 1 (1 means all), got {limit!r}")
     k = int(limit * n) if limit <= 1 else int(limit)
-    if not 1 <= k <= n: raise ValueError(f"limit_train_samples={limit} selects {k} of {n} training samples")
+    if k > n: raise ValueError(f"limit_train_samples: asks for {k} training samples, but there are {n}")
+    if k < 1: raise ValueError(f"limit_train_samples: a fraction {limit} of {n} training samples selects none")
     return np.random.RandomState(seed).permutation(n)[:k]
 
 # %% ../../nbs/08c_data.tasks.ipynb #9f9d71c9
@@ -172,9 +175,14 @@ def _split(ds:Dataset, frac:float=0.1, seed:int=42)->tuple[Subset, Subset]:
     idx = np.random.RandomState(seed).permutation(len(ds)); k = max(1, int(round(frac * len(ds))))
     return Subset(ds, idx[k:].tolist()), Subset(ds, idx[:k].tolist())
 
-def _folder(rec:TaskRecord, path)->Path:
-    if path is None: raise ValueError(f"{rec.name}: pass path= (the folder with the data)")
-    return Path(path)
+def _folder(rec:TaskRecord, path, optional:bool=False)->Path|None:
+    "The task's data folder; a missing `path` (unless `optional`) or a file where the folder belongs is an error naming it."
+    if path is None:
+        if optional: return None
+        raise ValueError(f"{rec.name}: pass path= (--data: the folder with the data)")
+    p = Path(path)
+    if p.is_file(): raise ValueError(f"{rec.name}: --data {p} is a file; expected the folder that holds the task's data")
+    return p
 
 def listops_datasets(rec:TaskRecord, path, max_len=None, cache=True, download=None):
     "ListOps from a folder with the release's `basic_{train,val}.tsv`."
@@ -183,10 +191,20 @@ def listops_datasets(rec:TaskRecord, path, max_len=None, cache=True, download=No
     v = len(LISTOPS_VOCAB)
     return tr, va, TaskInfo(rec.name, rec.n_classes, vocab_size=v + 1, pad_id=0, mask_id=v, max_len=max_len or rec.max_len)
 
-def listops_mini_datasets(rec:TaskRecord, path, max_len=None, cache=True, download=None):
-    "ListOps-mini, generated into the folder (2,000 / 500 / 500 examples) when it is not there yet."
+MINI_SIZES = dict(n_train=2000, n_valid=500, n_test=500, seed=0) # what `listops_mini_datasets` generates
+
+def listops_mini_datasets(rec:TaskRecord, path, max_len=None, cache=True, download=None,
+                          generate:bool=True, # generate the folder when it is missing; False: write nothing, a missing folder is an error
+                         ):
+    "ListOps-mini, generated into the folder (2,000 / 500 / 500 examples) when it is not there yet (and `generate`)."
     p = _folder(rec, path)
-    ensure_listops(p, n_train=2000, n_valid=500, n_test=500, seed=0, spec=LISTOPS_MINI)
+    if not generate:
+        state = generation_state(p, 'basic')
+        if state == 'incomplete' or (state == 'absent' and not (p / 'basic_train.tsv').exists()):
+            why = 'its generation did not finish' if state == 'incomplete' else 'not there'
+            cmd = f"ski-tnn data listops-mini --out {shlex.quote(str(p))} " + ' '.join(f"--{k.replace('_', '-')} {v}" for k, v in MINI_SIZES.items())
+            raise FileNotFoundError(f"{p}: no ListOps-mini data ({why}); nothing is generated here. Generate it with `{cmd}`")
+    ensure_listops(p, **MINI_SIZES, spec=LISTOPS_MINI)       # generates a missing folder; a finished one: refuses another spec
     return listops_datasets(rec, p, max_len, cache, download)
 
 def pathfinder_datasets(rec:TaskRecord, path, max_len=None, cache=True, download=None):
@@ -197,7 +215,7 @@ def pathfinder_datasets(rec:TaskRecord, path, max_len=None, cache=True, download
 
 def imdb_datasets(rec:TaskRecord, path, max_len=None, cache=True, download=None):
     "IMDb reviews as bytes: train / test (None: HF `imdb` through `datasets`)."
-    n, p = max_len or rec.max_len, Path(path) if path is not None else None
+    n, p = max_len or rec.max_len, _folder(rec, path, optional=True)
     tr, va = (TokenSequences([encode_bytes(t, n) for t, _ in rows], [y for _, y in rows]) for rows in (read_imdb(p, 'train', download), read_imdb(p, 'test', download)))
     return tr, va, TaskInfo(rec.name, rec.n_classes, vocab_size=BYTES.vocab_size, pad_id=BYTES.token_id('<pad>'), mask_id=BYTES.token_id('<mask>'), max_len=n)
 
@@ -211,7 +229,7 @@ def aan_datasets(rec:TaskRecord, path, max_len=None, cache=True, download=None):
 
 def cifar_datasets(rec:TaskRecord, path, max_len=None, cache=True, download=None):
     "Grayscale CIFAR-10: 90% / 10% of the training batches, seed 42 (None: HF `cifar10` through `datasets`)."
-    x, y = read_cifar(Path(path) if path is not None else None, 'train', download)
+    x, y = read_cifar(_folder(rec, path, optional=True), 'train', download)
     tr, va = _split(PixelSequences(x, y, rec.pixel_scale.mean, rec.pixel_scale.std))
     return tr, va, TaskInfo(rec.name, rec.n_classes, in_features=1, max_len=rec.max_len)
 
@@ -263,11 +281,15 @@ for name, reader in (('wikitext-103', wikitext_splits), ('wikitext-2', wikitext_
 
 # %% ../../nbs/08c_data.tasks.ipynb #844935cd
 def task_datasets(task:str, path:str|os.PathLike|None=None, max_len:int|None=None, cache:bool=True,
-                  download:bool|None=None)->tuple[Dataset, Dataset, TaskInfo]:
+                  download:bool|None=None,
+                  generate:bool=True, # a reader that can generate its data (listops-mini) may write it; False: nothing is written
+                 )->tuple[Dataset, Dataset, TaskInfo]:
     "Training and validation datasets of a registered task (not a text corpus), and its `TaskInfo`."
     rec = task_record(task)
     if rec.kind == 'text': raise ValueError(f"{task}: a text corpus; it trains language models (objective 'lm' or 'mlm'), not from task_datasets")
-    return rec.reader(rec, path, max_len, cache, download)
+    params = inspect.signature(rec.reader).parameters                # readers that take no `generate` write nothing
+    takes = 'generate' in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+    return rec.reader(rec, path, max_len, cache, download, **({'generate': generate} if takes else {}))
 
 def task_dataloaders(task:str, # a registered task (`ski_tnn.registry.task_names()`), not a text corpus
                      path:str|os.PathLike|None=None, # the task's data folder (see the table above)
@@ -278,9 +300,10 @@ def task_dataloaders(task:str, # a registered task (`ski_tnn.registry.task_names
                      num_workers:int=0, device=None,
                      wrap:Callable[[Dataset, TaskInfo], Dataset]|None=None, # e.g. a self-pretraining objective
                      download:bool|None=None, # imdb, cifar without `path`: let `datasets` download; None: SKI_TNN_DOWNLOAD decides
+                     generate:bool=True, # listops-mini: generate a missing folder; False: write nothing (a missing folder is an error)
                     )->DataLoaders:
     "fastai `DataLoaders` of tuples for a task; `dls.info` is its `TaskInfo`."
-    tr, va, info = task_datasets(task, path, max_len, download=download)
+    tr, va, info = task_datasets(task, path, max_len, download=download, generate=generate)
     if limit_train_samples is not None: tr = Subset(tr, limit_indices(len(tr), limit_train_samples).tolist())
     if wrap is not None: tr, va = wrap(tr, info), wrap(va, info)
     collate = partial(pad_collate, pad_id=info.pad_id)
