@@ -4,7 +4,7 @@
 
 # %% ../../nbs/08_data.text.ipynb #c63789b0
 from __future__ import annotations
-import glob, gzip, hashlib, json, os, tempfile, zlib
+import glob, gzip, hashlib, json, math, os, tempfile, zlib
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Callable, Iterable
@@ -14,7 +14,7 @@ from torch.utils.data import Dataset
 from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
-__all__ = ['DOWNLOAD_ENV', 'WIKITEXT_HF', 'SPECIALS', 'atomic_writer', 'atomic_write_bytes', 'atomic_write_text',
+__all__ = ['DOWNLOAD_ENV', 'WIKITEXT_HF', 'SPECIALS', 'atomic_writer', 'atomic_write_bytes', 'atomic_write_text', 'json_dumps',
            'generation_files', 'file_digest', 'file_record', 'generation_state', 'check_can_generate', 'check_count',
            'start_generation', 'finish_generation', 'check_generated', 'download_allowed', 'hf_offline', 'hf_dataset',
            'read_text_file', 'find_split_file', 'wikitext_lines', 'ByteTokenizer', 'BpeTokenizer', 'load_tokenizer',
@@ -47,6 +47,20 @@ def atomic_write_bytes(path:str|os.PathLike, data:bytes)->Path:
 def atomic_write_text(path:str|os.PathLike, text:str)->Path:
     "Write `text` (UTF-8, newlines kept as given) to `path` atomically."
     return atomic_write_bytes(path, text.encode('utf-8'))
+
+# %% ../../nbs/08_data.text.ipynb #1959b0fd
+def _json_ready(o):
+    "`o` with numpy / torch values as Python ones, tuples as lists and non-finite floats as None, at any depth."
+    if isinstance(o, dict): return {k: _json_ready(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)): return [_json_ready(v) for v in o]
+    if isinstance(o, (torch.Tensor, np.ndarray, np.generic)): o = o.tolist() if getattr(o, 'ndim', 0) else o.item()
+    if isinstance(o, list): return [_json_ready(v) for v in o]
+    if isinstance(o, float) and not math.isfinite(o): return None
+    return o
+
+def json_dumps(obj, **kw)->str:
+    "`json.dumps` that writes strict JSON: non-finite floats (also numpy / torch scalars and arrays, nested) become `null`."
+    return json.dumps(_json_ready(obj), allow_nan=False, **kw)
 
 # %% ../../nbs/08_data.text.ipynb #5614e803
 def generation_files(folder:str|os.PathLike, name:str)->tuple[Path, Path]:
