@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #515c7643
 from __future__ import annotations
-import argparse, json as jsonlib, sys
+import argparse, sys
 from pathlib import Path
 from typing import Callable
 from fastcore.script import anno_parser, store_true
@@ -12,6 +12,7 @@ from .bench import bench, warm_allocator
 from .registry import mixer_record, mixer_names, task_record, task_names
 from .data.lra import make_listops, ensure_listops, LISTOPS, LISTOPS_MINI
 from .data.pathfinder import make_pathfinder, pathfinder_spec
+from .data.text import json_dumps
 
 # %% auto #0
 __all__ = ['COMMANDS', 'POSITIONAL', 'NAMED', 'int_list', 'bench_cmd', 'step_times', 'run_demo', 'data_cmd', 'train_cmd',
@@ -41,7 +42,7 @@ def bench_cmd(mixers:str=None, # comma-separated registered mixers (default: eve
     warm_allocator()
     rows = bench(names, int_list(n, 'n'), dim, batch, causal, backward, unit, reps, device)
     for r in rows:
-        if json: print(jsonlib.dumps(r), flush=True)
+        if json: print(json_dumps(r), flush=True)
         else: print(f"{r['mixer']:5s} n={r['n']:6d}  {r['ms']:9.2f} ms  {r['peak_mb']:9.1f} MiB  ({'causal' if causal else 'bidirectional'}, {'fwd+bwd' if backward else 'fwd'}, {r['unit']}, {r['device']})")
 
 def step_times(mixers:list[str], # mixer names; each gets the `cpu` preset's ListOps classifier
@@ -123,7 +124,7 @@ def run_demo(out:str|Path='demo', mixers:list[str]=('ski', 'fd', 'tnn'), epochs:
     fig.tight_layout(); fig.savefig(out / 'demo.png', dpi=120, bbox_inches='tight'); plt.close(fig)
     res = {'majority': float(majority), 'rows': rows, 'step_ms': {m: {str(n): t for n, t in steps[m].items()} for m in timed},
            'step_batch': 2, 'reading': reading}
-    atomic_write_text(out / 'demo.json', jsonlib.dumps(res, indent=1))
+    atomic_write_text(out / 'demo.json', json_dumps(res, indent=1))
     print(f"plot: {out / 'demo.png'}")
     bad = [r['mixer'] for r in rows if r['accuracy'] <= majority]
     if check and bad: raise RuntimeError(f"demo: {bad} did not beat the majority class ({majority:.3f})")
@@ -151,12 +152,13 @@ def train_cmd(task:str=None, # a registered task, e.g. listops-mini; required
               preset:str='cpu', # 'cpu' (minutes on 2 cores) or 'paper' (the reference configs)
               data:str=None, # the task's data folder or file (listops-mini is generated there when missing)
               pretrained:str=None, # a self-pretraining checkpoint (OUT/models/best.pt) to fine-tune from
-              limit_train_samples:float=None, # fraction (<= 1) or count of training samples; nested subsets
+              limit_train_samples:float=None, # a fraction in (0, 1] or a whole count >= 1 of the training samples; nested subsets
               epochs:int=None, lr:float=None, bs:int=None, # override the preset
               tokens_per_sample:int=None, # text tasks: block length
               tokenizer:str='byte', # text tasks: 'byte' or 'bpe' (trained on the training split)
               vocab_size:int=8192, # text tasks with bpe: vocabulary size
               resume:store_true=False, # continue from OUT/models/last.pt
+              overwrite:store_true=False, # replace the run in OUT (its checkpoints, log and cached data); without it, train refuses a folder that holds a run
               seed:int=0,
               out:str=None, # run folder (checkpoints, history.csv, run.json); required
              ):
@@ -172,8 +174,8 @@ def train_cmd(task:str=None, # a registered task, e.g. listops-mini; required
     res = train_task(task=task, objective=objective, mixer=mixer, preset_name=preset, data=data, out=out,
                      pretrained=pretrained, limit_train_samples=limit_train_samples, epochs=epochs, lr=lr, bs=bs,
                      tokens_per_sample=tokens_per_sample, tokenizer=tokenizer, vocab_size=vocab_size,
-                     resume_from=ck if resume else None, seed=seed, distributed=int(os.environ.get('WORLD_SIZE', 1)) > 1)
-    print(jsonlib.dumps({'out': str(out), 'final': res['final'], 'seconds_per_epoch': res['seconds_per_epoch']}))
+                     resume_from=ck if resume else None, overwrite=overwrite, seed=seed, distributed=int(os.environ.get('WORLD_SIZE', 1)) > 1)
+    print(json_dumps({'out': str(out), 'final': res['final'], 'seconds_per_epoch': res['seconds_per_epoch']}))
 
 def eval_cmd(ckpt:str=None, # a checkpoint written by `ski-tnn train` (OUT/models/best.pt or last.pt); required
              data:str=None, # the task's data (default: where it was trained)
@@ -181,7 +183,7 @@ def eval_cmd(ckpt:str=None, # a checkpoint written by `ski-tnn train` (OUT/model
     "Validation loss and metrics of a trained checkpoint, as JSON."
     from ski_tnn.train.run import evaluate_checkpoint
     if not ckpt: raise ValueError("--ckpt: expected a checkpoint file")
-    print(jsonlib.dumps(evaluate_checkpoint(ckpt=ckpt, data=data, bs=bs)))
+    print(json_dumps(evaluate_checkpoint(ckpt=ckpt, data=data, bs=bs)))
 
 def extrapolate_cmd(ckpt:str=None, # a causal LM checkpoint written by `ski-tnn train --objective lm`; required
                     lengths:str='512,1024,2048,4096,8192', # comma-separated evaluation block lengths
@@ -198,7 +200,7 @@ def extrapolate_cmd(ckpt:str=None, # a causal LM checkpoint written by `ski-tnn 
     if ex.get('objective') != 'lm': raise ValueError(f"{ckpt}: expected a causal LM checkpoint (objective 'lm'), got {ex.get('objective')!r}")
     model = CausalLM(ModelConfig.from_dict(ex['cfg'])); model.load_state_dict(ck['model'])
     res = extrapolation(model, load_tokens(RunDir.of_checkpoint(ckpt).tokens('valid')), int_list(lengths, 'lengths'))
-    print(jsonlib.dumps(res))
+    print(json_dumps(res))
     if plot:
         ax = plot_extrapolation({ex['cfg']['mixer']: res}, ex.get('tokens_per_sample')); ax.figure.savefig(plot, dpi=120, bbox_inches='tight')
 
@@ -227,7 +229,7 @@ def command_parser(command:str)->argparse.ArgumentParser:
 
 # %% ../nbs/10_cli.ipynb #43bbea9c
 def main(argv:list[str]|None=None)->int:
-    "The `ski-tnn` console script: `ski-tnn COMMAND [options]`; bad input is reported on stderr with exit code 2, a failed run with 1."
+    "The `ski-tnn` console script: `ski-tnn COMMAND [options]`; bad input is reported on stderr with exit code 2, a failed run with 1, an interrupt with 130."
     argv = sys.argv[1:] if argv is None else list(argv)
     usage = "usage: ski-tnn {" + ",".join(COMMANDS) + "} [options]   (ski-tnn COMMAND --help for the options)"
     if not argv or argv[0] in ('-h', '--help'): print(usage); return 0 if argv else 2
@@ -236,8 +238,19 @@ def main(argv:list[str]|None=None)->int:
     func = COMMANDS[argv[0]]
     args = vars(command_parser(argv[0]).parse_args(argv[1:]))
     try: func(**{k: v for k, v in args.items() if k not in ('pdb', 'xtra')})
+    except KeyboardInterrupt:                                        # Ctrl-C: no traceback, the shell's code for SIGINT
+        print(f"ski-tnn {argv[0]}: interrupted", file=sys.stderr); return 130
     except (ValueError, FileNotFoundError) as e:                    # bad input: a clear message, no traceback
         print(f"ski-tnn {argv[0]}: {e}", file=sys.stderr); return 2
+    except (PermissionError, IsADirectoryError, NotADirectoryError) as e:   # a path that cannot be read or written as asked
+        print(f"ski-tnn {argv[0]}: {_os_message(e)}", file=sys.stderr); return 2
     except RuntimeError as e:
         print(f"ski-tnn {argv[0]}: {e}", file=sys.stderr); return 1
+    except OSError as e:                                             # e.g. a full disk: the run failed
+        print(f"ski-tnn {argv[0]}: {_os_message(e)}", file=sys.stderr); return 1
     return 0
+
+def _os_message(e:OSError)->str:
+    "`PATH: reason` for an error about a path (Python's own text otherwise)."
+    if e.filename is None or not e.strerror: return str(e)
+    return f"{e.filename}{f' -> {e.filename2}' if e.filename2 else ''}: {e.strerror}"
