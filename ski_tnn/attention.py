@@ -27,6 +27,10 @@ def rotary(x:Tensor, # `(..., n, head_dim)` queries or keys; head_dim even
     return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], -1)
 
 # %% ../nbs/05a_attention.ipynb #3ecfe2b5
+def _linear(layer:nn.Linear, x:Tensor)->Tensor:
+    "`layer(x)` with the weights cast to `x`'s dtype (a no-op when they match; autocast still picks its own)."
+    return F.linear(x, layer.weight.to(x.dtype), None if layer.bias is None else layer.bias.to(x.dtype))
+
 class Attention(nn.Module):
     "Multi-head softmax attention with rotary positions, through `F.scaled_dot_product_attention`."
     def __init__(self,
@@ -43,17 +47,22 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(dim, 3 * dim)
         self.out = nn.Linear(dim, dim)
 
+    def compute_dtype(self, x:Tensor)->torch.dtype:
+        "float32 for float16 / bfloat16 inputs and float32 weights, float64 when either is float64; under autocast, `x`'s."
+        if torch.is_autocast_enabled(x.device.type): return x.dtype  # autocast casts for itself: no extra copy of `x`
+        return torch.promote_types(x.dtype, self.qkv.weight.dtype)
+
     def qkv_heads(self, x:Tensor)->tuple[Tensor, Tensor, Tensor]:
-        "Queries (rotated), keys (rotated) and values, each `(batch, heads, n, head_dim)`."
+        "Queries (rotated), keys (rotated) and values, each `(batch, heads, n, head_dim)`, in `compute_dtype(x)`."
         b, n, _ = x.shape
-        q, k, v = self.qkv(x).view(b, n, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
+        q, k, v = _linear(self.qkv, x.to(self.compute_dtype(x))).view(b, n, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
         return rotary(q, self.rope_base), rotary(k, self.rope_base), v
 
     def forward(self, x:Tensor)->Tensor:
         b, n, d = check_seq(x, self.dim)
         q, k, v = self.qkv_heads(x)
         o = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0., is_causal=self.causal)
-        return self.out(o.transpose(1, 2).reshape(b, n, d))
+        return _linear(self.out, o.transpose(1, 2).reshape(b, n, d)).to(x.dtype)
 
     def extra_repr(self): return f"dim={self.dim}, causal={self.causal}, heads={self.heads}"
 
