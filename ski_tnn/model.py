@@ -20,7 +20,7 @@ from .attention import Attention
 
 # %% auto #0
 __all__ = ['NORMS', 'make_mixer', 'Gtu', 'Glu', 'SeqBatchNorm', 'make_norm', 'Mixer2d', 'Block', 'ModelConfig',
-           'paper_mixer_options', 'alm_config', 'blm_config', 'Backbone', 'check_tokens', 'CausalLM',
+           'paper_mixer_options', 'alm_config', 'blm_config', 'Backbone', 'check_tokens', 'check_features', 'CausalLM',
            'init_bert_params', 'MaskedLM', 'pool', 'SequenceClassifier', 'MIXERS', 'MixerRecord', 'register_mixer',
            'mixer_record', 'mixer_names']
 
@@ -210,9 +210,21 @@ def check_tokens(tokens:Tensor, vocab_size:int, name:str='tokens')->tuple[int, i
     "Check a `(batch, n)` integer token tensor with ids in `[0, vocab_size)`."
     if not isinstance(tokens, Tensor) or tokens.ndim != 2: raise ValueError(f"{name}: expected shape (batch, n), got {tuple(getattr(tokens, 'shape', ()))}")
     if tokens.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8): raise ValueError(f"{name}: expected integer token ids, got {tokens.dtype}")
+    if 0 in tokens.shape: raise ValueError(f"{name}: expected at least one sequence of at least one token, got shape {tuple(tokens.shape)}")
     if tokens.numel() and (tokens.min() < 0 or tokens.max() >= vocab_size):
         raise ValueError(f"{name}: expected ids in [0, {vocab_size}), got range [{tokens.min().item()}, {tokens.max().item()}]")
     return tuple(tokens.shape)
+
+# %% ../nbs/07_model.ipynb #9506dd97
+def check_features(x:Tensor, in_features:int, name:str='x')->tuple[int, int, int]:
+    "Check a `(batch, n, in_features)` tensor of continuous inputs: a real floating dtype, a non-empty batch, finite values."
+    b, n, _ = check_seq(x, in_features, name)
+    if b < 1: raise ValueError(f"{name}: expected at least one sequence, got shape {tuple(x.shape)}")
+    if not bool(torch.isfinite(x).all()):
+        bad = ~torch.isfinite(x)
+        raise ValueError(f"{name}: {int(bad.sum())} of {x.numel()} input values are nan or inf (first in sequence "
+                         f"{int(bad.flatten(1).any(1).nonzero()[0])}); expected finite inputs")
+    return tuple(x.shape)
 
 # %% ../nbs/07_model.ipynb #b9270ff3
 class CausalLM(nn.Module):
@@ -296,7 +308,7 @@ class SequenceClassifier(nn.Module):
         "Pooled features of one input."
         if self.in_features:
             if x.ndim == 2 and self.in_features == 1: x = x[..., None]
-            check_seq(x, self.in_features)
+            check_features(x, self.in_features)
             h = self.embed(x.to(self.embed.weight.dtype))
         else:
             check_tokens(x, self.cfg.vocab_size, 'x')
