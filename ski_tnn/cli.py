@@ -168,6 +168,9 @@ def train_cmd(task:str=None, # a registered task, e.g. listops-mini; required
     if not task: raise ValueError("--task: expected the task to train on (e.g. listops-mini)")
     if not out: raise ValueError("--out: expected the run folder")
     task_record(task); mixer_record(mixer)                           # unknown names fail before the run folder is made
+    if limit_train_samples is not None:
+        from ski_tnn.data.tasks import check_limit
+        check_limit(limit_train_samples)
     ck = RunDir(out).last
     if resume and not ck.exists(): raise ValueError(f"--resume: {ck} does not exist")
     import os

@@ -21,9 +21,9 @@ from .pathfinder import PathfinderDataset, read_pathfinder
 
 # %% auto #0
 __all__ = ['BYTES', 'IMDB_LOCAL', 'GRAY', 'CIFAR_LOCAL', 'MINI_SIZES', 'encode_bytes', 'TokenSequences', 'PairSequences',
-           'pad_collate', 'read_imdb', 'read_aan', 'read_cifar', 'PixelSequences', 'limit_indices', 'TaskInfo',
-           'listops_datasets', 'listops_mini_datasets', 'pathfinder_datasets', 'imdb_datasets', 'aan_datasets',
-           'cifar_datasets', 'wikitext_splits', 'text_file_splits', 'task_datasets', 'task_dataloaders']
+           'pad_collate', 'read_imdb', 'read_aan', 'read_cifar', 'PixelSequences', 'check_limit', 'limit_indices',
+           'TaskInfo', 'listops_datasets', 'listops_mini_datasets', 'pathfinder_datasets', 'imdb_datasets',
+           'aan_datasets', 'cifar_datasets', 'wikitext_splits', 'text_file_splits', 'task_datasets', 'task_dataloaders']
 
 # %% ../../nbs/08c_data.tasks.ipynb #8f34f258
 BYTES = ByteTokenizer()
@@ -147,12 +147,17 @@ class PixelSequences(Dataset):
     def __getitem__(self, i): return self.x[i], self.y[i]
 
 # %% ../../nbs/08c_data.tasks.ipynb #4e0d25b7
-def limit_indices(n:int, limit:float|int|None, seed:int=42)->np.ndarray:
-    "Indices of a training subset: `limit` as a fraction in (0, 1] or a count; nested across limits for a fixed seed."
-    if limit is None: return np.arange(n)
+def check_limit(limit:float|int)->float|int:
+    "A training-set limit: a fraction in (0, 1] or a whole count >= 1 (1 means all); else a ValueError saying so."
     ok = (isinstance(limit, (int, float, np.integer, np.floating)) and not isinstance(limit, bool) and math.isfinite(limit)
           and limit > 0 and (limit <= 1 or limit == int(limit)))
     if not ok: raise ValueError(f"limit_train_samples: expected a fraction in (0, 1] or a whole count >= 1 (1 means all), got {limit!r}")
+    return limit
+
+def limit_indices(n:int, limit:float|int|None, seed:int=42)->np.ndarray:
+    "Indices of a training subset: `limit` as a fraction in (0, 1] or a count; nested across limits for a fixed seed."
+    if limit is None: return np.arange(n)
+    check_limit(limit)
     k = int(limit * n) if limit <= 1 else int(limit)
     if k > n: raise ValueError(f"limit_train_samples: asks for {k} training samples, but there are {n}")
     if k < 1: raise ValueError(f"limit_train_samples: a fraction {limit} of {n} training samples selects none")
