@@ -61,6 +61,11 @@ class FdTno(nn.Module):
         if n_fft % 2 == 0: keep[-1] = 0  # Nyquist
         return torch.complex(re, im * keep)
 
+    def train(self, mode:bool=True):
+        "Switching between training and evaluation drops the cached response: an optimizer that writes `p.data` moves no version counter."
+        self._cache = None
+        return super().train(mode)
+
     def spectrum(self, n:int)->tuple[Tensor, int]: # complex `(N // 2 + 1, dim)` and `N`
         "The response at the FFT frequencies for length `n`, and the FFT length `N`; cached for inference (eval, no grad)."
         n_fft = fft_len(n)
