@@ -6,51 +6,81 @@ LM's perplexity beyond its training length."""
 
 # %% ../../nbs/09e_train.run.ipynb #2bc53576
 from __future__ import annotations
-import math, os, tempfile, time
-from contextlib import contextmanager
+import hashlib, json, math, os, shutil, sys, tempfile, time
+from contextlib import contextmanager, ExitStack
 from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
+from typing import Callable
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
-from fastai.callback.core import Callback
 from ..model import ModelConfig
 from ..registry import task_record
-from .checkpoint import RunDir, load_checkpoint, _plain
+from ..data.text import atomic_write_text
+from .checkpoint import RunDir, RunExists, load_checkpoint, reconcile, _plain
 from .core import TrainConfig, fit, seed_everything, lm_learner, mlm_learner, clf_learner, text_dataloaders
 from .selfpretrain import SelfPretrain, spt_learner
 from .presets import preset
 from .distributed import init_distributed, Distributed, _rank
 
 # %% auto #0
-__all__ = ['EpochTimer', 'run_metadata', 'train_task', 'evaluate_checkpoint', 'extrapolation', 'plot_extrapolation']
+__all__ = ['text_source_key', 'run_metadata', 'setting_differences', 'check_train_args', 'prepare_run', 'train_task',
+           'evaluate_checkpoint', 'extrapolation', 'plot_extrapolation']
 
 # %% ../../nbs/09e_train.run.ipynb #ad1d129c
-class EpochTimer(Callback):
-    "Wall-clock seconds of each trained epoch (training and validation); epochs skipped on resume are not timed."
-    def before_fit(self): self.secs = []
-    def before_epoch(self): self.t0, self.trained = time.perf_counter(), False
-    def before_train(self): self.trained = True
-    def after_epoch(self):
-        if self.trained: self.secs.append(time.perf_counter() - self.t0)
+def _rank0_first(fn:Callable):
+    "Rank 0 calls `fn(True)` (it may write), then the other ranks call `fn(False)` (they only read what it wrote); an error on rank 0 is raised on every rank. Outside data parallel: `fn(True)`."
+    if not (torch.distributed.is_available() and torch.distributed.is_initialized()): return fn(True)
+    res, box = None, [None]
+    if _rank() == 0:
+        try: res = fn(True)
+        except Exception as e: box[0] = e
+    torch.distributed.broadcast_object_list(box, src=0)            # also the barrier
+    if box[0] is not None: raise box[0]
+    return res if _rank() == 0 else fn(False)
 
-def _text_streams(task:str, data:str|os.PathLike|None, run:RunDir, tokenizer:str='byte', vocab_size:int=8192):
-    "The tokenizer and token streams of a text task, cached in the run folder (`tokenizer.json`, `data/*.bin`)."
-    from ski_tnn.data.text import ByteTokenizer, BpeTokenizer, load_tokenizer, tokenize_to_file, load_tokens
+def _lines_digest(lines)->str:
+    h = hashlib.sha256()
+    for l in lines: h.update(l.encode('utf-8', 'surrogatepass')); h.update(b'\n')
+    return h.hexdigest()
+
+def text_source_key(splits:dict[str, list[str]], tokenizer:str, vocab_size:int)->dict:
+    "What a text task's cached tokens are made from: the tokenizer's kind and size, and a SHA-256 of each split's lines."
+    return {'tokenizer': tokenizer, 'vocab_size': vocab_size if tokenizer == 'bpe' else None,
+            'splits': {s: _lines_digest(l) for s, l in sorted(splits.items())}}
+
+def _cache_complete(run:RunDir, splits)->bool:
+    return run.tokenizer.exists() and all(run.tokens(s).exists() for s in splits)
+
+def _text_cache(task:str, data, run:RunDir, tokenizer:str, vocab_size:int, resuming:bool)->str:
+    "Make the run folder's tokenizer and token streams from `data`, unless those of the same source are there; returns what it did."
+    from ski_tnn.data.text import ByteTokenizer, BpeTokenizer, tokenize_to_file
     rec = task_record(task)
     splits = rec.reader(rec, data)                                   # {'train': lines, 'valid': lines}
-    if run.tokenizer.exists(): tok = load_tokenizer(run.tokenizer)
-    else:
-        tok = ByteTokenizer() if tokenizer == 'byte' else BpeTokenizer.train(splits['train'], vocab_size)
-        tok.save(run.tokenizer)
-    ids = {}
-    for s, lines in splits.items():
-        if not run.tokens(s).exists(): tokenize_to_file(lines, tok, run.tokens(s))
-        ids[s] = load_tokens(run.tokens(s))
-    return tok, ids
+    key = text_source_key(splits, tokenizer, vocab_size)
+    old = json.loads(run.data_key.read_text()) if run.data_key.exists() else None
+    if old == key and _cache_complete(run, splits): return 'reused'
+    if resuming and old is None and _cache_complete(run, splits): return 'reused'     # a cache written before keys existed
+    if resuming:
+        what = [k for k in key if old is None or old.get(k) != key[k]]
+        raise ValueError(f"--resume: the run in {run.path} was trained on other text ({', '.join(what)} differ from its "
+                         f"cached data); resume with the same --data and --tokenizer, or start a new run")
+    for p in (run.data, run.tokenizer):                              # another source: rebuild, key last
+        if p.exists(): shutil.rmtree(p) if p.is_dir() else p.unlink()
+    tok = ByteTokenizer() if tokenizer == 'byte' else BpeTokenizer.train(splits['train'], vocab_size)
+    tok.save(run.tokenizer)
+    for s, lines in splits.items(): tokenize_to_file(lines, tok, run.tokens(s))
+    atomic_write_text(run.data_key, json.dumps(key))
+    return 'built'
+
+def _text_streams(task:str, data, run:RunDir, tokenizer:str='byte', vocab_size:int=8192, resuming:bool=False):
+    "The tokenizer and token streams of a text task, cached in the run folder (`tokenizer.json`, `data/*.bin`, keyed by source)."
+    from ski_tnn.data.text import load_tokenizer, load_tokens
+    _rank0_first(lambda writer: _text_cache(task, data, run, tokenizer, vocab_size, resuming) if writer else None)
+    return load_tokenizer(run.tokenizer), {s: load_tokens(run.tokens(s)) for s in ('train', 'valid')}
 
 def _path_or_none(p): return None if p is None else str(p)
 
@@ -60,6 +90,58 @@ def run_metadata(*, task:str, objective:str, mixer:str, preset_name:str, data, p
     return {'task': task, 'objective': objective, 'mixer': mixer, 'preset': preset_name, 'data': _path_or_none(data),
             'pretrained': _path_or_none(pretrained), 'limit_train_samples': limit_train_samples, 'seed': seed,
             'bs': tc.bs, **more}
+
+def setting_differences(old:dict, new:dict)->list[str]:
+    "The settings (`run_metadata`, `train`, `cfg`) in which a checkpoint's run and a new call differ, as `name: old -> new`."
+    def flat(d):
+        out = {}
+        for k, v in d.items():
+            if k in ('train', 'cfg') and isinstance(v, dict): out.update({f'{k}.{j}': w for j, w in v.items()})
+            elif k in ('data', 'pretrained') and v is not None: out[k] = str(Path(v).resolve())
+            else: out[k] = v
+        return out
+    a, b = flat(old), flat(new)
+    return [f"{k}: {a[k]!r} -> {b.get(k)!r}" for k in sorted(a) if k in b and _norm(a[k]) != _norm(b[k])]
+
+def _norm(v): return list(map(_norm, v)) if isinstance(v, (list, tuple)) else v
+
+def check_train_args(*, task:str, objective:str, pretrained, tokens_per_sample, tokenizer:str, vocab_size:int):
+    "Refuse settings that `train_task` would otherwise quietly change or ignore."
+    kind = task_record(task).kind
+    if objective not in ('clf', 'lm', 'mlm'): raise ValueError(f"objective: expected 'clf', 'lm' or 'mlm', got {objective!r}")
+    if kind == 'text' and objective == 'clf':
+        raise ValueError(f"objective: {task} is a text corpus; expected 'lm' (causal) or 'mlm' (masked), got 'clf'")
+    if pretrained is not None and objective != 'clf':
+        raise ValueError(f"--pretrained: fine-tuning from a self-pretraining checkpoint goes with --objective clf, "
+                         f"got --objective {objective}")
+    if tokens_per_sample is not None and (not float(tokens_per_sample).is_integer() or tokens_per_sample < 2):
+        raise ValueError(f"--tokens-per-sample: expected a whole number >= 2, got {tokens_per_sample}")
+    if tokenizer not in ('byte', 'bpe'): raise ValueError(f"--tokenizer: expected 'byte' or 'bpe', got {tokenizer!r}")
+    if tokenizer == 'bpe' and vocab_size < 260:
+        raise ValueError(f"--vocab-size: expected at least 260 (256 bytes and the special tokens), got {vocab_size}")
+
+def prepare_run(run:RunDir, *, resume:bool, overwrite:bool)->list[Path]:
+    "Check the folder `train_task` writes to: a new run refuses a folder that holds one unless `overwrite` (then replaces it); stale temporary files go."
+    run.clean_stale()
+    if resume:
+        if not run.last.exists(): raise FileNotFoundError(f"--resume: {run.last} does not exist (no epoch finished there)")
+        if overwrite: raise ValueError("--resume and --overwrite: choose one (continue the run, or replace it)")
+        reconcile(run); return []
+    held = run.run_files()
+    if held and not overwrite:
+        raise RunExists(f"{run.path}: holds a run ({', '.join(str(p.relative_to(run.path)) for p in held)}); "
+                        "pass --resume to continue it, --overwrite to replace it, or choose another --out")
+    gone = run.clear() if overwrite else []
+    if gone: print(f"--overwrite: replaced {', '.join(str(p) for p in gone)}", file=sys.stderr, flush=True)
+    return gone
+
+def _summary(run:RunDir, meta:dict, cfg, tc:TrainConfig, train_samples:int, seconds:float)->dict:
+    "The run's summary, from its last checkpoint (what is on disk, whatever this process trained)."
+    ck = load_checkpoint(run.last); names = ck.get('names', [])
+    hist = [dict(zip(names, map(_plain, v))) for v in ck.get('history', [])]
+    return {**meta, 'train_samples': train_samples, 'cfg': asdict(cfg), 'train': asdict(tc), 'seconds': seconds,
+            'seconds_per_epoch': ck.get('seconds', []), 'epochs_done': ck['epoch'], 'history': hist,
+            'final': hist[-1] if hist else {}}
 
 def train_task(*, task:str, # a registered task
                objective:str='clf', # 'clf', 'lm' or 'mlm'
@@ -73,75 +155,109 @@ def train_task(*, task:str, # a registered task
                tokens_per_sample:int|None=None, # text: block length (default 128 cpu, 512 paper)
                tokenizer:str='byte', # text: 'byte' or 'bpe'
                vocab_size:int=8192, # text, 'bpe': vocabulary size of the tokenizer trained on the training split
-               resume_from:str|os.PathLike|None=None, seed:int=0, quiet:bool=False, distributed:bool=False)->dict:
+               resume_from:str|os.PathLike|None=None, # continue from this checkpoint (`RunDir(out).last`)
+               overwrite:bool=False, # replace a run that `out` holds (else a folder holding a run is refused)
+               seed:int=0, quiet:bool=False, distributed:bool=False)->dict:
     "Train one model on one task and objective; returns (and writes to `out/run.json`) its summary."
-    run = RunDir(out).make()
+    check_train_args(task=task, objective=objective, pretrained=pretrained, tokens_per_sample=tokens_per_sample,
+                     tokenizer=tokenizer, vocab_size=vocab_size)
+    ck = _pretrained(pretrained, mixer) if pretrained else None                         # read once, checked first
     cfg, tc = preset(task, objective, mixer, preset_name)
     tc = replace(tc, seed=seed, **{k: v for k, v in dict(epochs=epochs, lr=lr, bs=bs).items() if v is not None})
-    seed_everything(seed)
-    cbs = [EpochTimer()] + ([Distributed()] if distributed else [])
-    if distributed: init_distributed()
-    more = {}
-    if task_record(task).kind == 'text':
-        tok, ids = _text_streams(task, data, run, tokenizer, vocab_size)
-        n = tokens_per_sample or (512 if preset_name == 'paper' else 128)
-        more = dict(tokens_per_sample=n, tokenizer=tokenizer)
-        cfg = replace(cfg, vocab_size=tok.vocab_size)
-        dls = text_dataloaders(ids['train'], ids['valid'], objective, n, tc.bs, mask_id=tok.token_id('<mask>'),
-                               vocab_size=tok.vocab_size, seed=seed)
-        learn = (lm_learner if objective == 'lm' else mlm_learner)(dls, cfg, tc, run.path, cbs=cbs)
-    else:
-        from ski_tnn.data.tasks import task_dataloaders
-        wrap = None if objective == 'clf' else partial(SelfPretrain, causal=objective == 'lm')
-        dls = task_dataloaders(task, data, bs=tc.bs, limit_train_samples=limit_train_samples, seed=seed, wrap=wrap)
-        cfg = replace(cfg, vocab_size=dls.info.vocab_size or cfg.vocab_size)
-        ck = load_checkpoint(pretrained) if pretrained and objective == 'clf' else None      # read once
-        if ck is not None and ck['extra'].get('cfg'): cfg = ModelConfig.from_dict(ck['extra']['cfg'])
-        if objective == 'clf':
-            learn = clf_learner(dls, cfg, tc, run.path, pool='last' if cfg.causal else 'mean', pretrained=ck, cbs=cbs)
-        else: learn = spt_learner(dls, cfg, tc, run.path, cbs=cbs)
-    meta = run_metadata(task=task, objective=objective, mixer=mixer, preset_name=preset_name, data=data,
-                        pretrained=pretrained, limit_train_samples=limit_train_samples, seed=seed, tc=tc, **more)
-    learn.checkpoint.extra = {**meta, **learn.checkpoint.extra}     # the learner's keys (cfg, its head's objective) win
-    t0 = time.perf_counter()
-    fit(learn, resume_from, quiet=quiet)
-    names = learn.recorder.metric_names[1:-1]
-    hist = learn.checkpoint.history              # fastai names each callback: learn.checkpoint, learn.epoch_timer
-    summary = {**meta, 'train_samples': len(learn.dls.train_ds), 'cfg': asdict(cfg), 'train': asdict(tc),
-               'seconds': time.perf_counter() - t0, 'seconds_per_epoch': learn.epoch_timer.secs,
-               'history': [dict(zip(names, map(_plain, v))) for v in hist],
-               'final': dict(zip(names, map(_plain, hist[-1]))) if hist else {}}
-    if _rank() == 0: run.write_run(summary)
+    rank = init_distributed() if distributed else 0
+    run, resuming = RunDir(out), resume_from is not None
+    with ExitStack() as hold:
+        if rank == 0: hold.enter_context(run.lock())                  # one writer; makes the folder, checks it is writable
+        _rank0_first(lambda writer: prepare_run(run, resume=resuming, overwrite=overwrite) if writer else None)
+        seed_everything(seed)
+        cbs = [Distributed()] if distributed else []
+        more = {}
+        if task_record(task).kind == 'text':
+            tok, ids = _text_streams(task, data, run, tokenizer, vocab_size, resuming)
+            n = tokens_per_sample or (512 if preset_name == 'paper' else 128)
+            more = dict(tokens_per_sample=int(n), tokenizer=tokenizer, vocab_size=vocab_size if tokenizer == 'bpe' else None)
+            cfg = replace(cfg, vocab_size=tok.vocab_size)
+            dls = text_dataloaders(ids['train'], ids['valid'], objective, int(n), tc.bs, mask_id=tok.token_id('<mask>'),
+                                   vocab_size=tok.vocab_size, seed=seed)
+            learn = (lm_learner if objective == 'lm' else mlm_learner)(dls, cfg, tc, run.path, cbs=cbs)
+        else:
+            from ski_tnn.data.tasks import task_dataloaders
+            wrap = None if objective == 'clf' else partial(SelfPretrain, causal=objective == 'lm')
+            dls = _rank0_first(lambda writer: task_dataloaders(task, data, bs=tc.bs, limit_train_samples=limit_train_samples,
+                                                               seed=seed, wrap=wrap, generate=writer))
+            cfg = replace(cfg, vocab_size=dls.info.vocab_size or cfg.vocab_size)
+            if ck is not None: cfg = ModelConfig.from_dict(ck['extra']['cfg'])
+            if objective == 'clf':
+                learn = clf_learner(dls, cfg, tc, run.path, pool='last' if cfg.causal else 'mean', pretrained=ck, cbs=cbs)
+            else: learn = spt_learner(dls, cfg, tc, run.path, cbs=cbs)
+        meta = run_metadata(task=task, objective=objective, mixer=mixer, preset_name=preset_name, data=data,
+                            pretrained=pretrained, limit_train_samples=limit_train_samples, seed=seed, tc=tc, **more)
+        learn.checkpoint.extra = {**meta, 'train': asdict(tc), **learn.checkpoint.extra}   # the learner's keys (cfg, objective) win
+        if resuming:
+            old = load_checkpoint(resume_from)
+            diff = setting_differences(old['extra'], learn.checkpoint.extra)
+            if diff: raise ValueError(f"--resume: the run in {run.path} was started with other settings ("
+                                      f"{'; '.join(diff)}); resume with the same options, or start a new run")
+            if old['epoch'] >= tc.epochs and run.run_json.exists():
+                if rank == 0: print(f"{run.path}: the run already finished its {tc.epochs} epochs; nothing to train",
+                                    file=sys.stderr, flush=True)
+                return run.read_run()
+        t0 = time.perf_counter()
+        fit(learn, resume_from, quiet=quiet or rank != 0)
+        summary = _summary(run, meta, cfg, tc, len(learn.dls.train_ds), time.perf_counter() - t0)
+        if rank == 0: run.write_run(summary)
     learn.summary_dict = summary
     return summary
+
+def _pretrained(path, mixer:str)->dict:
+    "A self-pretraining checkpoint to fine-tune from, checked against the mixer asked for."
+    ck = load_checkpoint(path); cfg = ck['extra'].get('cfg')
+    if not cfg: raise ValueError(f"--pretrained: {path} holds no model configuration (not written by ski-tnn train)")
+    if cfg.get('mixer') != mixer:
+        raise ValueError(f"--pretrained: {path} holds a {cfg.get('mixer')!r} model but --mixer is {mixer!r}; fine-tuning "
+                         f"keeps the pretrained architecture, so pass --mixer {cfg.get('mixer')}")
+    return ck
 
 def evaluate_checkpoint(*, ckpt:str|os.PathLike, # a checkpoint written by `train_task` (`RunDir(out).best` or `.last`)
                         data:str|os.PathLike|None=None, # the task's data (default: where the run read it)
                         bs:int|None=None, # batch size (default: the run's)
                        )->dict:
-    "Validation loss and metric of a checkpoint of `train_task` (the model rebuilt from its stored configuration)."
+    "Validation loss and metric of a checkpoint of `train_task` (the model rebuilt from its stored configuration); writes nothing."
     ck = load_checkpoint(ckpt); ex = ck['extra']
     if 'cfg' not in ex or 'task' not in ex:
         raise ValueError(f"{ckpt}: not a checkpoint written by train_task (no cfg/task)")
+    if bs is not None and bs < 1: raise ValueError(f"--bs: expected a batch size >= 1, got {bs}")
     bs = bs or ex.get('bs', 32)          # bidirectional mixers see the padding: the batches must be those of training
     cfg, task, obj = ModelConfig.from_dict(ex['cfg']), ex['task'], ex['objective']
     data = data if data is not None else ex.get('data')
     with _tempdir() as d:
         if task_record(task).kind == 'text':
-            tok, ids = _text_streams(task, data, RunDir.of_checkpoint(ckpt), 'byte')
-            dls = text_dataloaders(ids['train'], ids['valid'], obj, ex.get('tokens_per_sample', 128), bs,
+            valid, tok = _eval_tokens(task, data, RunDir.of_checkpoint(ckpt), d)
+            dls = text_dataloaders(valid, valid, obj, ex.get('tokens_per_sample', 128), bs,
                                    mask_id=tok.token_id('<mask>'), vocab_size=tok.vocab_size)
             learn = (lm_learner if obj == 'lm' else mlm_learner)(dls, cfg, TrainConfig(precision='fp32'), d)
         else:
             from ski_tnn.data.tasks import task_dataloaders
             wrap = None if obj == 'clf' else partial(SelfPretrain, causal=cfg.causal)
-            dls = task_dataloaders(task, data, bs=bs, wrap=wrap)
+            dls = task_dataloaders(task, data, bs=bs, wrap=wrap, generate=False)
             tc = TrainConfig(precision='fp32')
             learn = (clf_learner(dls, cfg, tc, d, pool=ex.get('pool', 'mean')) if obj == 'clf'
                      else spt_learner(dls, cfg, tc, d))
         learn.model.load_state_dict(ck['model'])
         with learn.no_bar(), learn.no_logging(): vals = learn.validate()
     return dict(zip(learn.recorder.metric_names[2:-1], map(_plain, vals)))
+
+def _eval_tokens(task:str, data, run:RunDir, tmp:Path):
+    "The validation tokens of `data` under the run's tokenizer: the run's cache when `data` is its source, else tokenized into `tmp`."
+    from ski_tnn.data.text import load_tokenizer, load_tokens, tokenize_to_file
+    if not run.tokenizer.exists():
+        raise FileNotFoundError(f"{run.tokenizer}: the run's tokenizer is missing (a text checkpoint is read with it)")
+    tok = load_tokenizer(run.tokenizer)
+    rec = task_record(task); splits = rec.reader(rec, data)
+    old = json.loads(run.data_key.read_text()) if run.data_key.exists() else {}
+    if old.get('splits', {}).get('valid') == _lines_digest(splits['valid']) and run.tokens('valid').exists():
+        return load_tokens(run.tokens('valid')), tok
+    return load_tokens(tokenize_to_file(splits['valid'], tok, tmp / 'valid.bin')), tok
 
 @contextmanager
 def _tempdir():
