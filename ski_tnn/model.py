@@ -5,7 +5,7 @@
 # %% ../nbs/07_model.ipynb #7072b174
 from __future__ import annotations
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
@@ -169,7 +169,12 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d:dict)->'ModelConfig':
-        "Rebuild a configuration saved with `dataclasses.asdict` (e.g. in a checkpoint or `run.json`)."
+        "Rebuild a configuration saved with `dataclasses.asdict` (e.g. in a checkpoint or `run.json`); unknown fields are an error."
+        if not isinstance(d, dict): raise ValueError(f"model configuration: expected a dict of ModelConfig fields, got {type(d).__name__}")
+        known = {f.name for f in fields(cls)}
+        if unknown := sorted(set(d) - known):
+            raise ValueError(f"model configuration: unknown fields {unknown} (expected some of {sorted(known)}); "
+                             "written by another version of ski_tnn, or not by ski_tnn")
         return cls(**{**d, 'image_shape': tuple(d['image_shape']) if d.get('image_shape') else None})
 
     def block(self)->Block:
