@@ -205,7 +205,8 @@ def extrapolate_cmd(ckpt:str=None, # a causal LM checkpoint written by `ski-tnn 
     res = extrapolation(model, load_tokens(RunDir.of_checkpoint(ckpt).tokens('valid')), int_list(lengths, 'lengths'))
     print(json_dumps(res))
     if plot:
-        ax = plot_extrapolation({ex['cfg']['mixer']: res}, ex.get('tokens_per_sample')); ax.figure.savefig(plot, dpi=120, bbox_inches='tight')
+        ax = plot_extrapolation({ex['cfg']['mixer']: res}, ex.get('tokens_per_sample'))
+        Path(plot).parent.mkdir(parents=True, exist_ok=True); ax.figure.savefig(plot, dpi=120, bbox_inches='tight')
 
 def demo_cmd(out:str='demo', # folder for the data, the runs, the table and the plot
              mixers:str='ski,fd,tnn', # comma-separated registered mixers
@@ -244,7 +245,7 @@ def main(argv:list[str]|None=None)->int:
     except KeyboardInterrupt:                                        # Ctrl-C: no traceback, the shell's code for SIGINT
         print(f"ski-tnn {argv[0]}: interrupted", file=sys.stderr); return 130
     except (ValueError, FileNotFoundError) as e:                    # bad input: a clear message, no traceback
-        print(f"ski-tnn {argv[0]}: {e}", file=sys.stderr); return 2
+        print(f"ski-tnn {argv[0]}: {_os_message(e) if isinstance(e, OSError) else e}", file=sys.stderr); return 2
     except (PermissionError, IsADirectoryError, NotADirectoryError) as e:   # a path that cannot be read or written as asked
         print(f"ski-tnn {argv[0]}: {_os_message(e)}", file=sys.stderr); return 2
     except RuntimeError as e:
