@@ -124,8 +124,9 @@ class StopNonFinite(Callback):
         v = loss.detach().float().flatten()[0].item() if loss.numel() else float('nan')
         lr = self.learn.opt.hypers[-1].get('lr') if self.learn.opt is not None else None
         raise NonFiniteLoss(f"training loss is {v} at epoch {self.epoch + 1} of {self.n_epoch}, batch {self.iter + 1} of "
-                            f"{self.n_iter} (training step {self.train_iter + 1}); the run stopped, and no checkpoint of this "
-                            f"epoch was written. Try a smaller learning rate (--lr{'; it is ' + format(lr, '.3g') if lr else ''}).")
+                            f"{self.n_iter} (batch {self.train_iter + 1} of the run); the run stopped, and no checkpoint of this "
+                            f"epoch was written. Try a smaller learning rate (--lr"
+                            f"{'; the schedule was at ' + format(lr, '.3g') + ' at this batch' if lr else ''}).")
 
 # %% ../../nbs/09_train.core.ipynb #7210d5f2
 def _precision(p:str)->str:
