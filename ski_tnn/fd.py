@@ -7,12 +7,13 @@ from __future__ import annotations
 import math
 import torch
 from torch import nn, Tensor
-from .toeplitz import check_seq, dense_toeplitz, fft_apply, fft_len
+from torch.autograd.function import once_differentiable
+from .toeplitz import check_seq, dense_toeplitz, fft_apply, fft_len, irfft_weights
 from .rpe import Rpe
 from .registry import MixerRecord, register_mixer
 
 # %% auto #0
-__all__ = ['rfft_freqs', 'hilbert_weights', 'causal_spectrum', 'FdTno']
+__all__ = ['rfft_freqs', 'hilbert_weights', 'HilbertSpectrum', 'causal_spectrum', 'FdTno']
 
 # %% ../nbs/04_fd.ipynb #f519bc18
 def rfft_freqs(n_fft:int, device=None, dtype=torch.float32)->Tensor:
@@ -29,13 +30,26 @@ def hilbert_weights(n_fft:int, device=None, dtype=torch.float32)->Tensor:
     return w
 
 # %% ../nbs/04_fd.ipynb #a8e0dd3f
+class HilbertSpectrum(torch.autograd.Function):
+    "`rfft(irfft(R) * hilbert_weights)` on a `(dim, N//2 + 1)` real part, along the contiguous last axis, with its adjoint written out."
+    @staticmethod
+    def forward(ctx, re:Tensor, n_fft:int)->Tensor:
+        ctx.n_fft = n_fft
+        return torch.fft.rfft(torch.fft.irfft(re, n=n_fft).mul_(hilbert_weights(n_fft, re.device, re.dtype)))
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g:Tensor):
+        n_fft, dt = ctx.n_fft, g.real.dtype
+        iw = irfft_weights(n_fft, g.device, dt)      # adjoint of rfft: irfft(g / iw); of irfft: iw * Re(rfft(.))
+        gh = torch.fft.irfft(g / iw, n=n_fft).mul_(hilbert_weights(n_fft, g.device, dt))
+        return torch.fft.rfft(gh).real * iw, None
+
 def causal_spectrum(re:Tensor, # `(n_fft // 2 + 1, dim)` real part of the response
                     n_fft:int)->Tensor: # complex `(n_fft // 2 + 1, dim)`
     "The response of the causal kernel whose real part is `re`: imaginary part by the discrete Hilbert transform."
     if re.ndim != 2 or re.shape[0] != n_fft // 2 + 1:
         raise ValueError(f"re: expected shape ({n_fft // 2 + 1}, dim) for n_fft={n_fft}, got {tuple(re.shape)}")
-    h = torch.fft.irfft(re, n=n_fft, dim=0) * hilbert_weights(n_fft, re.device, re.dtype)[:, None]
-    return torch.fft.rfft(h, dim=0)
+    return HilbertSpectrum.apply(re.T, n_fft).T
 
 # %% ../nbs/04_fd.ipynb #31cc7967
 class FdTno(nn.Module):
@@ -55,11 +69,11 @@ class FdTno(nn.Module):
         p = self.rpe.pos_proj.weight
         out = self.rpe(rfft_freqs(n_fft, p.device, p.dtype))
         if self.causal: return causal_spectrum(out, n_fft)
-        re, im = out[:, :self.dim], out[:, self.dim:]
-        keep = torch.ones(n_fft // 2 + 1, 1, device=p.device, dtype=p.dtype)
+        re, im = out.T[:self.dim], out.T[self.dim:]           # built as (dim, N//2 + 1): the product's layout
+        keep = torch.ones(n_fft // 2 + 1, device=p.device, dtype=p.dtype)
         keep[0] = 0
         if n_fft % 2 == 0: keep[-1] = 0  # Nyquist
-        return torch.complex(re, im * keep)
+        return torch.complex(re.contiguous(), im * keep).T
 
     def train(self, mode:bool=True):
         "Switching between training and evaluation drops the cached response: an optimizer that writes `p.data` moves no version counter."

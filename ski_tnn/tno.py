@@ -31,11 +31,19 @@ class Tno(nn.Module):
         if not 0 < gamma <= 1: raise ValueError(f"gamma: expected a decay rate in (0, 1], got {gamma}")
         self.register_buffer('gamma', torch.full((dim,), float(gamma), dtype=torch.float64))  # float64: 0.99 stays 0.99
 
+    def decay(self, k:Tensor, dtype:torch.dtype)->Tensor: # `(dim, len(k))`
+        "The factors `gamma**|k|` at the lags `k`, computed once per length, dtype, device and value of `gamma`."
+        key = (tuple(k.shape), k.device, dtype, self.gamma.data_ptr(), self.gamma._version)
+        cache = getattr(self, '_decay_cache', None)
+        if cache is None or cache[0] != key or not torch.equal(cache[1], self.gamma):
+            self._decay_cache = cache = (key, self.gamma.clone(), decay(k, self.gamma.to(dtype)))
+        return cache[2]
+
     def coef(self, n:int)->Tensor: # `(dim, 2n-1)`, or `(dim, n)` when causal
         "The Toeplitz coefficients for length `n`, in notebook 00's lag order."
         k = lags(n, self.causal, device=self.gamma.device)
         t = self.rpe(k).transpose(0, 1)
-        return t * decay(k, self.gamma.to(t.dtype)) if self.use_decay else t
+        return t * self.decay(k, t.dtype) if self.use_decay else t
 
     def forward(self, x:Tensor)->Tensor: # `(batch, n, dim)` -> `(batch, n, dim)`
         b, n, d = check_seq(x, self.dim)

@@ -7,11 +7,13 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 from scipy.fft import next_fast_len
 
 # %% auto #0
 __all__ = ['lags', 'n_coef', 'check_seq', 'coef_len', 'check_coef', 'dense_toeplitz', 'apply_matrix', 'fft_len', 'circulant_col',
-           'fft_dtype', 'toeplitz_spectrum', 'fft_apply', 'toeplitz_matvec']
+           'fft_dtype', 'seq_rfft', 'seq_irfft', 'circulant_adjoint', 'irfft_weights', 'ToeplitzFFT', 'SpectrumFFT',
+           'toeplitz_spectrum', 'fft_apply', 'toeplitz_matvec']
 
 # %% ../nbs/00_toeplitz.ipynb #6120b536
 def lags(n:int, # sequence length
@@ -35,6 +37,7 @@ def check_seq(x:Tensor, # the input to check
     if not isinstance(x, Tensor): raise TypeError(f"{name}: expected a torch.Tensor of shape {want}, got {type(x).__name__}")
     if x.ndim != 3: raise ValueError(f"{name}: expected shape {want}, got {x.ndim} dimensions {tuple(x.shape)}")
     if not x.is_floating_point(): raise ValueError(f"{name}: expected a real floating dtype (float16/bfloat16/float32/float64), got {x.dtype}")
+    if x.shape[0] < 1: raise ValueError(f"{name}: expected batch >= 1, got shape {tuple(x.shape)}")
     if x.shape[1] < 1: raise ValueError(f"{name}: expected a sequence length n >= 1, got shape {tuple(x.shape)}")
     if dim is not None and x.shape[2] != dim: raise ValueError(f"{name}: expected shape {want}, got {tuple(x.shape)}")
     return tuple(x.shape)
@@ -102,6 +105,82 @@ def fft_dtype(*dtypes:torch.dtype)->torch.dtype:
     for d in dtypes: dt = torch.promote_types(dt, d)
     return dt
 
+# %% ../nbs/00_toeplitz.ipynb #d284a191
+def seq_rfft(x:Tensor, # `(batch, n, dim)` real
+             n_fft:int, # transform length `N >= n`
+            )->Tensor: # complex `(batch, dim, N//2 + 1)`
+    "`rfft` of `x` along its sequence axis, zero-padded to `n_fft`, computed on a contiguous `(batch, dim, N)` buffer."
+    b, n, d = x.shape
+    buf = x.new_empty(b, d, n_fft)
+    buf[..., :n].copy_(x.transpose(1, 2)); buf[..., n:].zero_()
+    return torch.fft.rfft(buf)
+
+def seq_irfft(Y:Tensor, # complex `(batch, dim, N//2 + 1)`
+              n_fft:int, # transform length N
+              n:int, # samples kept
+             )->Tensor: # `(batch, n, dim)`, a transposed view
+    "The first `n` samples of `irfft(Y)`, as a `(batch, n, dim)` view of the `(batch, dim, N)` result (no copy)."
+    return torch.fft.irfft(Y, n=n_fft)[..., :n].transpose(1, 2)
+
+def circulant_adjoint(col:Tensor, # `(dim, N)`: a gradient with respect to a circulant column
+                      n:int, causal:bool=False)->Tensor: # `(dim, 2n-1)` or `(dim, n)` in lag order
+    "The adjoint of `circulant_col`: the lag-order coefficients that the slots of a circulant column hold."
+    if causal: return col[:, :n]
+    return torch.cat([col[:, col.shape[1] - n + 1:], col[:, :n]], -1)
+
+def irfft_weights(n_fft:int, device=None, dtype=torch.float32)->Tensor: # `(N//2 + 1,)`
+    "`d irfft / d spectrum` per bin: `2/N` for the bins that stand for a conjugate pair, `1/N` at 0 (and at N/2 for even N)."
+    w = torch.full((n_fft // 2 + 1,), 2 / n_fft, device=device, dtype=dtype)
+    w[0] = 1 / n_fft
+    if n_fft % 2 == 0: w[-1] = 1 / n_fft
+    return w
+
+# %% ../nbs/00_toeplitz.ipynb #9b0fd11f
+def _product(ctx, x:Tensor, C:Tensor, n_fft:int, need_x:bool, need_c:bool)->Tensor:
+    "Forward of both products, `irfft(rfft(x) C)`; saves `conj(C)` (for the input gradient) and `conj(X)` (for the kernel's)."
+    X = seq_rfft(x, n_fft)
+    y = seq_irfft(X * C if need_c else X.mul_(C), n_fft, x.shape[1])
+    ctx.n_fft, ctx.n = n_fft, x.shape[1]
+    ctx.save_for_backward(C.conj_physical() if need_x else None, X.conj_physical_() if need_c else None)
+    return y
+
+def _product_backward(ctx, gy:Tensor)->tuple[Tensor|None, Tensor|None]:
+    "Input gradient `irfft(G conj(C))` and batch-summed cross-spectrum `sum_b G_b conj(X_b)`, from `G = rfft(gy)`."
+    Cc, Xc = ctx.saved_tensors
+    G = seq_rfft(gy, ctx.n_fft)
+    corr = None
+    if Xc is not None:
+        corr = G[0] * Xc[0]
+        for i in range(1, G.shape[0]): corr.addcmul_(G[i], Xc[i])
+    gx = seq_irfft(G.mul_(Cc), ctx.n_fft, ctx.n) if Cc is not None else None
+    return gx, corr
+
+class ToeplitzFFT(torch.autograd.Function):
+    "`y = T x` per channel by the FFT, from lag-order coefficients; real transforms only, forward and backward."
+    @staticmethod
+    def forward(ctx, x:Tensor, coef:Tensor, causal:bool, n_fft:int)->Tensor:
+        C = torch.fft.rfft(circulant_col(coef, n_fft, causal))   # the kernel's spectrum, once per call
+        ctx.causal = causal
+        return _product(ctx, x, C, n_fft, *ctx.needs_input_grad[:2])
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, gy:Tensor):
+        gx, corr = _product_backward(ctx, gy)
+        gc = None if corr is None else circulant_adjoint(torch.fft.irfft(corr, n=ctx.n_fft), ctx.n, ctx.causal)
+        return gx, gc, None, None
+
+class SpectrumFFT(torch.autograd.Function):
+    "`y = irfft(rfft(x) H)` for a given complex `(dim, N//2 + 1)` spectrum `H`; its gradient is `irfft`'s adjoint times the cross-spectrum."
+    @staticmethod
+    def forward(ctx, x:Tensor, spectrum:Tensor, n_fft:int)->Tensor:
+        return _product(ctx, x, spectrum, n_fft, *ctx.needs_input_grad[:2])
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, gy:Tensor):
+        gx, corr = _product_backward(ctx, gy)
+        if corr is not None: corr.mul_(irfft_weights(ctx.n_fft, corr.device, corr.real.dtype))
+        return gx, corr, None
+
 # %% ../nbs/00_toeplitz.ipynb #b5e75732
 def toeplitz_spectrum(coef:Tensor, # `(dim, 2n-1)` or `(dim, n)` coefficients in lag order
                       n_fft:int|None=None, # FFT length `N >= 2n - 1`; default `fft_len(n)`
@@ -120,8 +199,8 @@ def fft_apply(x:Tensor, # `(batch, n, dim)` input
     b, n, d = check_seq(x)
     if n_fft < 2 * n - 1: raise ValueError(f"n_fft: expected at least 2n-1 = {2 * n - 1} for n={n}, got {n_fft}")
     if spectrum.shape != (n_fft // 2 + 1, d): raise ValueError(f"spectrum: expected shape ({n_fft // 2 + 1}, {d}) for n_fft={n_fft}, dim={d}, got {tuple(spectrum.shape)}")
-    xf = torch.fft.rfft(x.to(fft_dtype(x.dtype, spectrum.real.dtype)), n=n_fft, dim=1)
-    return torch.fft.irfft(xf * spectrum, n=n_fft, dim=1)[:, :n].to(x.dtype)
+    dt = fft_dtype(x.dtype, spectrum.real.dtype)
+    return SpectrumFFT.apply(x.to(dt), spectrum.to(dt.to_complex()).T, n_fft).to(x.dtype)
 
 # %% ../nbs/00_toeplitz.ipynb #797e5435
 def toeplitz_matvec(coef:Tensor, # `(dim, 2n-1)`, or `(dim, n)` when `causal`, coefficients in lag order
@@ -129,8 +208,10 @@ def toeplitz_matvec(coef:Tensor, # `(dim, 2n-1)`, or `(dim, n)` when `causal`, c
                     causal:bool=False, # `coef` holds only the lags `0..n-1`
                     n_fft:int|None=None, # FFT length; default `fft_len(n)`
                    )->Tensor: # `(batch, n, dim)`, `y[b, i, c] = sum_j t_c(i - j) x[b, j, c]`
-    "Toeplitz matrix-vector product per channel by the FFT, in O(n log n)."
+    "Toeplitz matrix-vector product per channel by the FFT, in O(n log n), with the hand-written backward of `ToeplitzFFT`."
     b, n, d = check_seq(x)
     check_coef(coef, n, d, causal)
     n_fft = n_fft or fft_len(n)
-    return fft_apply(x, toeplitz_spectrum(coef, n_fft, causal), n_fft)
+    if n_fft < 2 * n - 1: raise ValueError(f"n_fft: expected at least 2n-1 = {2 * n - 1} for n={n}, got {n_fft}")
+    dt = fft_dtype(x.dtype, coef.dtype)
+    return ToeplitzFFT.apply(x.to(dt), coef.to(dt), causal, n_fft).to(x.dtype)
