@@ -10,12 +10,16 @@ import numpy as np
 import torch
 from torch import nn
 from .measure import time_ms, peak_memory_mb
+from .toeplitz import fft_len, lags, toeplitz_matvec
+from .interp import band_blocked, interp_csr, sparse_apply
+from .fd import rfft_freqs
 from .model import MIXERS, Gtu, ModelConfig, CausalLM, MaskedLM, make_mixer, paper_mixer_options
 from .registry import mixer_record, mixer_names
 
 # %% auto #0
-__all__ = ['UNITS', 'KEY_LABELS', 'warm_allocator', 'build_unit', 'make_call', 'bench', 'device_name', 'fit_slope', 'crossover',
-           'load_rows', 'select', 'run_bench_command', 'mixer_label', 'plot_vs_n', 'plot_time_vs_n', 'claims']
+__all__ = ['UNITS', 'KEY_LABELS', 'warm_allocator', 'build_unit', 'make_call', 'fft_floor_parts', 'floor_parts',
+           'check_bench_args', 'bench', 'device_name', 'fit_slope', 'crossover', 'load_rows', 'select',
+           'run_bench_command', 'mixer_label', 'plot_vs_n', 'plot_time_vs_n', 'claims']
 
 # %% ../nbs/11_bench.ipynb #1790e4c7
 def warm_allocator()->bool:
@@ -56,7 +60,58 @@ def make_call(m:nn.Module, unit:str, n:int, dim:int, batch:int, backward:bool, d
         m(x).float().sum().backward()
     return call
 
+# %% ../nbs/11_bench.ipynb #dd7eb014
+def _part(fn, backward:bool, params=()):
+    "A timed call of `fn()`: forward under no_grad, or forward + backward with a fixed random output gradient."
+    if not backward:
+        def call():
+            with torch.no_grad(): return fn()
+        return call
+    with torch.no_grad(): g = torch.randn_like(fn())
+    def call():
+        for p in params: p.grad = None
+        torch.autograd.backward(fn(), g)
+    return call
+
+def fft_floor_parts(n:int, dim:int, batch:int, backward:bool, device:str='cpu')->dict:
+    "The FFTs of a Toeplitz product at the mixer's FFT length, on contiguous float32 `(batch, dim, N)` data."
+    N = fft_len(n)
+    x, c = torch.randn(batch, dim, N, device=device), torch.randn(dim, N, device=device)
+    X, C = torch.fft.rfft(x), torch.fft.rfft(c)
+    parts = {'rfft x': lambda: torch.fft.rfft(x), 'irfft product': lambda: torch.fft.irfft(X, n=N)}
+    if backward: parts |= {'rfft grad': lambda: torch.fft.rfft(x), 'irfft input grad': lambda: torch.fft.irfft(X, n=N),
+                           'irfft correlation': lambda: torch.fft.irfft(C, n=N), 'rfft coef': lambda: torch.fft.rfft(c)}
+    return parts
+
+def floor_parts(m:nn.Module, # the mixer, as `build_unit('mixer', ...)` made it
+                name:str, n:int, batch:int, causal:bool, backward:bool, device:str='cpu')->dict|None:
+    "The parts of a mixer's floor at length `n` as no-argument calls (None for a mixer without one); see the definition above."
+    ps = list(m.parameters())
+    if name == 'ski' and not causal:
+        x = torch.randn(batch, n, m.dim, device=device, requires_grad=backward)
+        z = torch.randn(batch, m.rank, m.dim, device=device, requires_grad=backward)
+        W, Wt = interp_csr(n, m.rank, x.device, x.dtype)
+        return {'band': _part(lambda: band_blocked(x, m.band), backward, ps + [x]),
+                'W^T x': _part(lambda: sparse_apply(Wt, W, x), backward, [x]),
+                'W z': _part(lambda: sparse_apply(W, Wt, z), backward, [z]),
+                'K_uu z': _part(lambda: toeplitz_matvec(m.inducing_coef(n), z), backward, ps + [z])}
+    nets = {'tnn': lambda: m.rpe(lags(n, causal, device), channels_first=True),
+            'fd': lambda: m.rpe(rfft_freqs(fft_len(n), device), channels_first=True),
+            'ssm': lambda: m.coef(n), 'ski': lambda: m.coef(n)}
+    if name not in nets: return None
+    return fft_floor_parts(n, m.dim, batch, backward, device) | {'network': _part(nets[name], backward, ps)}
+
 # %% ../nbs/11_bench.ipynb #96714651
+def check_bench_args(reps:int, device:str|None)->str:
+    "Check `reps` and `device` before anything is built; return the device to run on (default: cuda if available)."
+    if not isinstance(reps, int) or reps < 1: raise ValueError(f"reps: expected at least 1 timed call, got {reps!r}")
+    if device is None: return 'cuda' if torch.cuda.is_available() else 'cpu'
+    try: kind = torch.device(device).type
+    except RuntimeError: raise ValueError(f"device: expected 'cpu' or 'cuda' (optionally 'cuda:N'), got {device!r}") from None
+    if kind == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"device: {device!r} asked for, but torch sees no CUDA device")
+    if kind not in ('cpu', 'cuda'): raise ValueError(f"device: expected 'cpu' or 'cuda', got {device!r}")
+    return device
+
 def bench(mixers:Iterable[str], # registered mixers
           ns:Iterable[int], # sequence lengths
           dim:int=256, batch:int=2,
@@ -65,24 +120,33 @@ def bench(mixers:Iterable[str], # registered mixers
           reps:int=5, # timed calls per mixer (median reported)
           device:str|None=None, # default: cuda if available
           memory:bool=True, # also measure peak memory
+          floors:bool=True, # also time each mixer's floor (`floor_ms`, unit 'mixer' only)
           seed:int=0)->list[dict]:
-    "Median time and peak memory of each mixer at each length, the mixers interleaved: one dict per (mixer, n)."
-    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    "Median time and peak memory of each mixer at each length, the mixers (and the parts of their floors) interleaved: one dict per (mixer, n)."
+    device = check_bench_args(reps, device)
     mixers = list(mixers)
     for name in mixers: mixer_record(name)                       # an unknown name fails before anything is timed
     rows = []
     for n in ns:
         torch.manual_seed(seed)
-        calls = {name: make_call(build_unit(unit, name, dim, causal, device), unit, n, dim, batch, backward, device) for name in mixers}
-        times = {name: [] for name in mixers}
-        for call in calls.values(): call()                        # warm-up, every mixer
+        mods = {name: build_unit(unit, name, dim, causal, device) for name in mixers}
+        calls = {name: make_call(mods[name], unit, n, dim, batch, backward, device) for name in mixers}
+        parts = {name: floor_parts(mods[name], name, n, batch, causal, backward, device) if floors and unit == 'mixer' else None
+                 for name in mixers}
+        timed = dict(calls) | {(name, p): f for name, ps in parts.items() if ps for p, f in ps.items()}
+        times = {k: [] for k in timed}
+        for call in timed.values(): call()                        # warm-up, every mixer and every part
         for _ in range(reps):
-            for name, call in calls.items(): times[name].append(time_ms(call, reps=1, warmup=0, device=device))
+            for k, call in timed.items(): times[k].append(time_ms(call, reps=1, warmup=0, device=device))
+        med = {k: float(np.median(v)) for k, v in times.items()}
         for name in mixers:
             mb = peak_memory_mb(calls[name], device) if memory else None
-            rows.append(dict(mixer=name, n=n, dim=dim, batch=batch, causal=causal, backward=backward, unit=unit,
-                             ms=float(np.median(times[name])), peak_mb=mb, device=device_name(device)))
-        del calls
+            row = dict(mixer=name, n=n, dim=dim, batch=batch, causal=causal, backward=backward, unit=unit,
+                       ms=med[name], peak_mb=mb, device=device_name(device))
+            if unit == 'mixer': row['floor_ms'] = sum(med[(name, p)] for p in parts[name]) if parts[name] else None
+            if unit == 'model': row['tokens_per_s'] = batch * n / (med[name] / 1e3)
+            rows.append(row)
+        del calls, timed, mods
     return rows
 
 def device_name(device:str)->str:
@@ -139,10 +203,15 @@ def mixer_label(name:str)->str:
     "A mixer's display name: its record's label, or the name itself for a mixer not registered here (e.g. read from a results file)."
     return mixer_record(name).label if name in MIXERS else name
 
-KEY_LABELS = {'ms': 'ms per call (median)', 'peak_mb': 'peak memory per call (MiB)'}
+KEY_LABELS = {'ms': 'ms per call (median)', 'peak_mb': 'peak memory per call (MiB)', 'floor_ratio': 'time / floor (ms / floor_ms)'}
+
+def _value(r:dict, key:str)->float|None:
+    "A record's value of `key`; 'floor_ratio' is `ms / floor_ms` (None without a floor)."
+    if key != 'floor_ratio': return r.get(key)
+    return r['ms'] / r['floor_ms'] if r.get('floor_ms') else None
 
 def plot_vs_n(records:str|os.PathLike|list[dict], # a `ski-tnn bench --json` results file, or its records
-              key:str='ms', # 'ms' (median time) or 'peak_mb' (peak memory)
+              key:str='ms', # 'ms' (median time), 'peak_mb' (peak memory) or 'floor_ratio' (`ms / floor_ms`)
               causal:bool|None=None, # one direction; None: bidirectional and causal side by side
               backward:bool=True, # forward + backward, or forward alone
               unit:str='mixer', # 'mixer', 'gtu' or 'model'
@@ -153,7 +222,7 @@ def plot_vs_n(records:str|os.PathLike|list[dict], # a `ski-tnn bench --json` res
     import matplotlib.pyplot as plt
     if key not in KEY_LABELS: raise ValueError(f"key: expected one of {sorted(KEY_LABELS)}, got {key!r}")
     rows = load_rows(records) if isinstance(records, (str, os.PathLike)) else list(records)
-    rows = [r for r in select(rows, unit=unit, backward=backward) if r.get(key) is not None]
+    rows = [r for r in select(rows, unit=unit, backward=backward) if _value(r, key) is not None]
     if device is None and rows: device = rows[0]['device']
     rows = [r for r in rows if r['device'] == device]
     if not rows: raise ValueError(f"records: none with unit={unit!r}, backward={backward}, device={device!r} and a {key!r} value")
@@ -173,14 +242,14 @@ def plot_vs_n(records:str|os.PathLike|list[dict], # a `ski-tnn bench --json` res
         for name in names:
             rs = select(rows, mixer=name, causal=c)
             if not rs: continue
-            ns, ys = [r['n'] for r in rs], [r[key] for r in rs]
+            ns, ys = [r['n'] for r in rs], [_value(r, key) for r in rs]
             slope = f" (slope {fit_slope(ns, ys):.2f})" if len(rs) > 1 else ''
             a.loglog(ns, ys, 'o-', ms=4, color=colors[name], label=mixer_label(name) + slope)
         a.set_xlabel('sequence length n'); a.set_ylabel(KEY_LABELS[key]); a.grid(alpha=0.3, which='both')
         a.set_title(f"{'causal' if c else 'bidirectional'}, {'forward + backward' if backward else 'forward'}", fontsize=10)
         a.legend(loc='upper center', bbox_to_anchor=(0.5, -0.17), ncol=2, fontsize=9, frameon=False)
     if new:
-        what = 'median time' if key == 'ms' else 'peak memory'
+        what = {'ms': 'median time', 'peak_mb': 'peak memory', 'floor_ratio': 'time over floor'}[key]
         fig.suptitle(f"{what} per call, {'mixer alone' if unit == 'mixer' else unit}, dim {dim}, batch {batch}, {device}", fontsize=11)
         fig.tight_layout()
         plt.close(fig)  # returned, not left to pyplot: a notebook shows it once, as the cell's value

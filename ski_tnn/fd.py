@@ -67,13 +67,9 @@ class FdTno(nn.Module):
 
     def _spectrum(self, n_fft:int)->Tensor:
         p = self.rpe.pos_proj.weight
-        out = self.rpe(rfft_freqs(n_fft, p.device, p.dtype))
-        if self.causal: return causal_spectrum(out, n_fft)
-        re, im = out.T[:self.dim], out.T[self.dim:]           # built as (dim, N//2 + 1): the product's layout
-        keep = torch.ones(n_fft // 2 + 1, device=p.device, dtype=p.dtype)
-        keep[0] = 0
-        if n_fft % 2 == 0: keep[-1] = 0  # Nyquist
-        return torch.complex(re.contiguous(), im * keep).T
+        out = self.rpe(rfft_freqs(n_fft, p.device, p.dtype), channels_first=True)   # `(dim or 2 dim, N//2 + 1)`
+        if self.causal: return HilbertSpectrum.apply(out, n_fft).T
+        return torch.complex(out[:self.dim], out[self.dim:]).T  # built as (dim, N//2 + 1): the product's layout
 
     def train(self, mode:bool=True):
         "Switching between training and evaluation drops the cached response: an optimizer that writes `p.data` moves no version counter."

@@ -4,6 +4,7 @@
 
 # %% ../nbs/01_rpe.ipynb #c824eca6
 from __future__ import annotations
+import torch
 from torch import nn, Tensor
 
 # %% auto #0
@@ -34,11 +35,15 @@ class Rpe(nn.Module):
         self.layers = nn.ModuleList([block(rpe_dim) for _ in range(rpe_layers)])
         self.out = block(dim)
 
-    def forward(self, pos:Tensor)->Tensor: # `(m,)` positions -> `(m, dim)`
+    def forward(self, pos:Tensor, # `(m,)` positions
+                channels_first:bool=False, # return `(dim, m)` (contiguous) instead of `(m, dim)`
+               )->Tensor:
         if pos.ndim != 1: raise ValueError(f"pos: expected a 1-D tensor of positions (m,), got shape {tuple(pos.shape)}")
         h = self.pos_proj(pos.to(self.pos_proj.weight.dtype)[:, None])
         for layer in self.layers: h = layer(h)
-        return self.out(h)
+        if not channels_first: return self.out(h)
+        h, lin = self.out[1](self.out[0](h)), self.out[2]       # the last product written as W h^T: `(dim, m)` at no extra cost
+        return lin.weight @ h.T if lin.bias is None else torch.addmm(lin.bias[:, None], lin.weight, h.T)
 
 # %% ../nbs/01_rpe.ipynb #43e7b2d5
 def decay(lags:Tensor, # `(m,)` integer lags

@@ -42,7 +42,7 @@ class Tno(nn.Module):
     def coef(self, n:int)->Tensor: # `(dim, 2n-1)`, or `(dim, n)` when causal
         "The Toeplitz coefficients for length `n`, in notebook 00's lag order."
         k = lags(n, self.causal, device=self.gamma.device)
-        t = self.rpe(k).transpose(0, 1)
+        t = self.rpe(k, channels_first=True)                 # `(dim, m)`, contiguous
         return t * self.decay(k, t.dtype) if self.use_decay else t
 
     def forward(self, x:Tensor)->Tensor: # `(batch, n, dim)` -> `(batch, n, dim)`
