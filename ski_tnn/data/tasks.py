@@ -64,7 +64,7 @@ def pad_collate(batch:list[tuple], pad_id:int=0, target_pad:int=-100)->tuple:
 def _need(path:Path, what:str, how:str):
     if not path.exists(): raise FileNotFoundError(f"{path}: no {what} here. {how}")
 
-IMDB_LOCAL = ("pass root= a folder with aclImdb/{train,test}/{pos,neg}/*.txt "
+IMDB_LOCAL = ("pass a folder (--data; root= in Python) with aclImdb/{train,test}/{pos,neg}/*.txt "
               "(the unpacked aclImdb_v1.tar.gz, https://ai.stanford.edu/~amaas/data/sentiment/)")
 
 def read_imdb(root:str|os.PathLike|None, # a folder with `aclImdb/` (or `aclImdb` itself); None: HF `imdb` through `datasets`
@@ -107,7 +107,7 @@ def read_aan(path:str|os.PathLike)->list[tuple[str, str, int]]:
 # %% ../../nbs/08c_data.tasks.ipynb #afbd1e70
 GRAY = np.array([0.2989, 0.5870, 0.1140])
 
-CIFAR_LOCAL = ("pass root= a folder with cifar-10-batches-py/{data_batch_1..5,test_batch} "
+CIFAR_LOCAL = ("pass a folder (--data; root= in Python) with cifar-10-batches-py/{data_batch_1..5,test_batch} "
                "(the unpacked cifar-10-python.tar.gz, https://www.cs.toronto.edu/~kriz/cifar.html)")
 
 def read_cifar(root:str|os.PathLike|None, # a folder with `cifar-10-batches-py/` (or that folder); None: HF `cifar10` through `datasets`
@@ -184,7 +184,7 @@ def _folder(rec:TaskRecord, path, optional:bool=False)->Path|None:
     "The task's data folder; a missing `path` (unless `optional`) or a file where the folder belongs is an error naming it."
     if path is None:
         if optional: return None
-        raise ValueError(f"{rec.name}: pass path= (--data: the folder with the data)")
+        raise ValueError(f"{rec.name}: expected the folder with the data (--data DIR; path= in Python)")
     p = Path(path)
     if p.is_file(): raise ValueError(f"{rec.name}: --data {p} is a file; expected the folder that holds the task's data")
     return p
@@ -229,6 +229,8 @@ def aan_datasets(rec:TaskRecord, path, max_len=None, cache=True, download=None):
     "AAN pairs as bytes: train / eval of the release's TSVs."
     n, p = max_len or rec.max_len, _folder(rec, path)
     folder = p / 'tsv_data' if (p / 'tsv_data').is_dir() else p
+    _need(folder / 'new_aan_pairs.train.tsv', 'AAN training file', "Unpack lra_release/lra_release/tsv_data/ from the LRA release "
+          "(https://storage.googleapis.com/long-range-arena/lra_release.gz) and pass that folder (--data).")
     tr, va = (PairSequences([(encode_bytes(a, n), encode_bytes(b, n)) for a, b, _ in rows], [y for *_, y in rows])
               for rows in (read_aan(folder / 'new_aan_pairs.train.tsv'), read_aan(folder / 'new_aan_pairs.eval.tsv')))
     return tr, va, TaskInfo(rec.name, rec.n_classes, vocab_size=BYTES.vocab_size, dual=True, pad_id=BYTES.token_id('<pad>'), mask_id=BYTES.token_id('<mask>'), max_len=n)
