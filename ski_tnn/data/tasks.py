@@ -206,9 +206,11 @@ def listops_mini_datasets(rec:TaskRecord, path, max_len=None, cache=True, downlo
     if not generate:
         state = generation_state(p, 'basic')
         if state == 'incomplete' or (state == 'absent' and not (p / 'basic_train.tsv').exists()):
-            why = ('its generation did not finish' if state == 'incomplete' else 'no basic_train.tsv in the folder' if p.is_dir()
-                   else 'no such folder')
-            cmd = f"ski-tnn data listops-mini --out {shlex.quote(str(p))} " + ' '.join(f"--{k.replace('_', '-')} {v}" for k, v in MINI_SIZES.items())
+            other = state == 'absent' and p.is_dir() and any(p.iterdir())   # another task's data: generate elsewhere
+            why = ('its generation did not finish' if state == 'incomplete' else 'the folder holds other files and no basic_train.tsv'
+                   if other else 'an empty folder' if p.is_dir() else 'no such folder')
+            cmd = (f"ski-tnn data listops-mini --out {'NEW_FOLDER' if other else shlex.quote(str(p))} "
+                   + ' '.join(f"--{k.replace('_', '-')} {v}" for k, v in MINI_SIZES.items()))
             raise FileNotFoundError(f"{p}: no ListOps-mini data ({why}); nothing is generated here. Generate it with `{cmd}`")
     ensure_listops(p, **MINI_SIZES, spec=LISTOPS_MINI)       # generates a missing folder; a finished one: refuses another spec
     return listops_datasets(rec, p, max_len, cache, download)
