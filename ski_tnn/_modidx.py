@@ -29,6 +29,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'ski_tnn.bench.plot_vs_n': ('bench.html#plot_vs_n', 'ski_tnn/bench.py'),
                                'ski_tnn.bench.run_bench_command': ('bench.html#run_bench_command', 'ski_tnn/bench.py'),
                                'ski_tnn.bench.select': ('bench.html#select', 'ski_tnn/bench.py'),
+                               'ski_tnn.bench.tokens_table': ('bench.html#tokens_table', 'ski_tnn/bench.py'),
                                'ski_tnn.bench.warm_allocator': ('bench.html#warm_allocator', 'ski_tnn/bench.py')},
             'ski_tnn.cli': { 'ski_tnn.cli._os_message': ('cli.html#_os_message', 'ski_tnn/cli.py'),
                              'ski_tnn.cli._tasks': ('cli.html#_tasks', 'ski_tnn/cli.py'),

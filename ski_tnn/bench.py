@@ -19,7 +19,7 @@ from .registry import mixer_record, mixer_names
 # %% auto #0
 __all__ = ['UNITS', 'KEY_LABELS', 'warm_allocator', 'build_unit', 'make_call', 'fft_floor_parts', 'floor_parts',
            'check_bench_args', 'bench', 'device_name', 'fit_slope', 'crossover', 'load_rows', 'select',
-           'run_bench_command', 'mixer_label', 'plot_vs_n', 'plot_time_vs_n', 'claims']
+           'run_bench_command', 'mixer_label', 'plot_vs_n', 'plot_time_vs_n', 'tokens_table', 'claims']
 
 # %% ../nbs/11_bench.ipynb #1790e4c7
 def warm_allocator()->bool:
@@ -262,6 +262,19 @@ def plot_time_vs_n(records:str|os.PathLike|list[dict], # a `ski-tnn bench --json
                   ): # the matplotlib `Figure`
     "Median time per call of every mixer against the sequence length n, on log-log axes: the benchmark's headline figure."
     return plot_vs_n(records, 'ms', causal, backward, 'mixer', ax=ax)
+
+# %% ../nbs/11_bench.ipynb #a538d6f7
+def tokens_table(rows:list[dict], # `ski-tnn bench --unit model --json` records
+                 causal:bool=True)->str: # a Markdown table: tokens per second, one row per mixer, one column per n
+    "Training tokens per second of each mixer's model at each measured length, as a Markdown table."
+    rows = [r for r in select(rows, unit='model', backward=True, causal=causal) if r.get('tokens_per_s')]
+    ns = sorted({r['n'] for r in rows})
+    names = [m for m in mixer_names() if any(r['mixer'] == m for r in rows)]
+    out = "| model | " + ' | '.join(f"n = {n:,}" for n in ns) + " |\n|---|" + '---|' * len(ns) + "\n"
+    for m in names:
+        t = {r['n']: r['tokens_per_s'] for r in rows if r['mixer'] == m}
+        out += f"| {mixer_label(m)} | " + ' | '.join(f"{t[n]:,.0f}" if n in t else '' for n in ns) + " |\n"
+    return out
 
 # %% ../nbs/11_bench.ipynb #aa200fa7
 def claims(rows:list[dict], n:int=4096, n_long:int=16384)->dict:
