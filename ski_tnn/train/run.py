@@ -166,6 +166,19 @@ def train_task(*, task:str, # a registered task
     tc = replace(tc, seed=seed, **{k: v for k, v in dict(epochs=epochs, lr=lr, bs=bs).items() if v is not None})
     rank = init_distributed() if distributed else 0
     run, resuming = RunDir(out), resume_from is not None
+    made = not run.path.exists()
+    try: return _train(run, rank, resuming, task=task, objective=objective, mixer=mixer, preset_name=preset_name,
+                       data=data, pretrained=pretrained, limit_train_samples=limit_train_samples, tokens_per_sample=tokens_per_sample,
+                       tokenizer=tokenizer, vocab_size=vocab_size, resume_from=resume_from, overwrite=overwrite, seed=seed,
+                       quiet=quiet, distributed=distributed, ck=ck, cfg=cfg, tc=tc)
+    except BaseException:
+        if made and rank == 0 and run.path.is_dir() and not run.run_files(): shutil.rmtree(run.path, ignore_errors=True)
+        raise                                               # a refused or failed start leaves no folder it made behind
+
+def _train(run:RunDir, rank:int, resuming:bool, *, task, objective, mixer, preset_name, data, pretrained,
+           limit_train_samples, tokens_per_sample, tokenizer, vocab_size, resume_from, overwrite, seed, quiet, distributed,
+           ck, cfg, tc)->dict:
+    "The body of `train_task`, once its arguments are checked."
     with ExitStack() as hold:
         if rank == 0: hold.enter_context(run.lock())                  # one writer; makes the folder, checks it is writable
         _rank0_first(lambda writer: prepare_run(run, resume=resuming, overwrite=overwrite) if writer else None)
@@ -199,7 +212,7 @@ def train_task(*, task:str, # a registered task
             if diff: raise ValueError(f"--resume: the run in {run.path} was started with other settings ("
                                       f"{'; '.join(diff)}); resume with the same options, or start a new run")
             if old['epoch'] >= tc.epochs and run.run_json.exists():
-                if rank == 0: print(f"{run.path}: the run already finished its {tc.epochs} epochs; nothing to train",
+                if rank == 0: print(f"{run.path}: the run already finished its {tc.epochs} epoch{'s' * (tc.epochs != 1)}; nothing to train",
                                     file=sys.stderr, flush=True)
                 return run.read_run()
         t0 = time.perf_counter()
