@@ -120,10 +120,14 @@ class StopNonFinite(Callback):
     order, run_valid = Accumulate.order - 1, False        # before any callback rescales the loss
     def after_loss(self):
         loss = self.learn.loss_grad
-        if bool(torch.isfinite(loss).all()): return
+        ok = torch.isfinite(loss).all()
+        if torch.distributed.is_available() and torch.distributed.is_initialized():   # every process stops, or none:
+            ok = ok.to(torch.int32); torch.distributed.all_reduce(ok, torch.distributed.ReduceOp.MIN)   # no rank left waiting
+        if bool(ok): return
         v = loss.detach().float().flatten()[0].item() if loss.numel() else float('nan')
+        what = f"training loss is {v}" if not math.isfinite(v) else "training loss of another process is not finite"
         lr = self.learn.opt.hypers[-1].get('lr') if self.learn.opt is not None else None
-        raise NonFiniteLoss(f"training loss is {v} at epoch {self.epoch + 1} of {self.n_epoch}, batch {self.iter + 1} of "
+        raise NonFiniteLoss(f"{what} at epoch {self.epoch + 1} of {self.n_epoch}, batch {self.iter + 1} of "
                             f"{self.n_iter} (batch {self.train_iter + 1} of the run); the run stopped, and no checkpoint of this "
                             f"epoch was written. Try a smaller learning rate (--lr"
                             f"{'; the schedule was at ' + format(lr, '.3g') + ' at this batch' if lr else ''}).")
