@@ -178,7 +178,8 @@ def train_cmd(task:str=None, # a registered task, e.g. listops-mini; required
                      pretrained=pretrained, limit_train_samples=limit_train_samples, epochs=epochs, lr=lr, bs=bs,
                      tokens_per_sample=tokens_per_sample, tokenizer=tokenizer, vocab_size=vocab_size,
                      resume_from=ck if resume else None, overwrite=overwrite, seed=seed, distributed=int(os.environ.get('WORLD_SIZE', 1)) > 1)
-    print(json_dumps({'out': str(out), 'final': res['final'], 'seconds_per_epoch': res['seconds_per_epoch']}))
+    if int(os.environ.get('RANK', 0)) == 0:                         # one summary from a data-parallel run (torchrun sets RANK)
+        print(json_dumps({'out': str(out), 'final': res['final'], 'seconds_per_epoch': res['seconds_per_epoch']}))
 
 def eval_cmd(ckpt:str=None, # a checkpoint written by `ski-tnn train` (OUT/models/best.pt or last.pt); required
              data:str=None, # the task's data (default: where it was trained)
