@@ -4,6 +4,7 @@ r"""`SkiTno`: the Toeplitz operator approximated as a depthwise convolution band
 
 # %% ../nbs/03_ski.ipynb #2a7ac290
 from __future__ import annotations
+import math
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
@@ -69,21 +70,30 @@ class SkiTno(nn.Module):
                  gamma:float=0.99, # warp base, or decay rate for 'rpe'
                  grid:int|None=None, # warp values per side, default `rank`
                  rpe_dim:int=64, rpe_layers:int=3, # for kernel='rpe'
+                 spacing:float|None=None, # causal: inducing lags every `spacing` positions whatever n (default: `rank` spread over n)
                 ):
         super().__init__()
         if taps < 1 or taps % 2 == 0: raise ValueError(f"taps: expected an odd band width >= 1, got {taps}")
         if rank < 2: raise ValueError(f"rank: expected at least 2 inducing points, got {rank}")
+        if spacing is not None and (not causal or not spacing > 0):
+            raise ValueError(f"spacing: a positive lag spacing for a causal SkiTno, got {spacing} (causal={causal})")
+        self.spacing = None if spacing is None else float(spacing)
         self.dim, self.causal, self.rank, self.taps, self.half = dim, causal, rank, taps, taps // 2
         self.band = nn.Parameter(torch.randn(dim, self.half + 1 if causal else taps) * taps ** -0.5)
         if kernel == 'warp': self.kappa = WarpKernel(dim, causal, grid or rank, gamma)
         elif kernel == 'rpe': self.kappa = RpeKernel(dim, rpe_dim, rpe_layers, gamma)
         else: raise ValueError(f"kernel: expected 'warp' or 'rpe', got {kernel!r}")
 
-    def inducing_coef(self, n:int)->Tensor: # `(dim, 2r-1)`, or `(dim, r)` causal
+    def inducing_coef(self, n:int)->Tensor: # `(dim, 2r-1)`, or `(dim, r)` causal (`r = ceil((n-1)/spacing) + 1` with `spacing`)
         "`kappa` at the inducing lags `m h` in lag order: the coefficients of the Toeplitz `K_uu`."
-        h = (n - 1) / (self.rank - 1)
-        m = torch.arange(0 if self.causal else 1 - self.rank, self.rank, device=self.band.device, dtype=torch.float64)
+        h, r = self._grid(n)
+        m = torch.arange(0 if self.causal else 1 - r, r, device=self.band.device, dtype=torch.float64)
         return self.kappa(m * h).to(self.band.dtype)
+
+    def _grid(self, n:int)->tuple[float, int]:
+        "Inducing spacing `h` and count `r` at length `n`: `rank` points over `0..n-1`, or every `spacing` lags."
+        if self.spacing is None: return (n - 1) / (self.rank - 1), self.rank
+        return self.spacing, max(2, math.ceil((n - 1) / self.spacing) + 1)
 
     def band_apply(self, x:Tensor)->Tensor:
         "The band `S x` (bidirectional), by blocked Toeplitz tiles."
@@ -103,7 +113,10 @@ class SkiTno(nn.Module):
         "Causal coefficients: `kappa` interpolated from the inducing lags to lags 0..n-1, plus the band."
         if not self.causal: raise ValueError("coef: a bidirectional SkiTno is not Toeplitz-by-FFT; use as_matrix")
         kp = self.inducing_coef(n)
-        k, f = interp_weights(n, self.rank, kp.device, kp.dtype)
+        if self.spacing is None: k, f = interp_weights(n, self.rank, kp.device, kp.dtype)
+        else:                                               # lag t between inducing lags k h and (k + 1) h
+            s = torch.arange(n, device=kp.device, dtype=torch.float64) / self.spacing
+            k = s.floor().long().clamp(max=kp.shape[1] - 2); f = (s - k).to(kp.dtype)
         return kp[:, k] * (1 - f) + kp[:, k + 1] * f + self.band_coef(n)
 
     def forward(self, x:Tensor)->Tensor:
@@ -126,7 +139,8 @@ class SkiTno(nn.Module):
         if self.causal: return dense_toeplitz(self.coef(n), causal=True)
         return self.band_matrix(n) + self.low_rank_matrix(n)
 
-    def extra_repr(self): return f"dim={self.dim}, causal={self.causal}, rank={self.rank}, taps={self.taps}"
+    def extra_repr(self):
+        return f"dim={self.dim}, causal={self.causal}, rank={self.rank}, taps={self.taps}" + (f", spacing={self.spacing:g}" if self.spacing else '')
 
 # %% ../nbs/03_ski.ipynb #49c91e64
 register_mixer(MixerRecord(

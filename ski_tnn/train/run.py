@@ -147,6 +147,7 @@ def train_task(*, task:str, # a registered task
                objective:str='clf', # 'clf', 'lm' or 'mlm'
                mixer:str='tnn', # a registered mixer
                preset_name:str='cpu', # 'cpu' or 'paper' (see `preset`)
+               mixer_options:dict|None=None, # merged into the preset's options of the mixer, e.g. `{'spacing': 8}` for SKI-TNN
                data:str|os.PathLike|None=None, # the task's data; listops-mini: generated there if missing
                out:str|os.PathLike='runs/run', # run folder (see `RunDir`)
                pretrained:str|os.PathLike|None=None, # a self-pretraining checkpoint to fine-tune from
@@ -163,6 +164,7 @@ def train_task(*, task:str, # a registered task
                      tokenizer=tokenizer, vocab_size=vocab_size)
     ck = _pretrained(pretrained, mixer) if pretrained else None                         # read once, checked first
     cfg, tc = preset(task, objective, mixer, preset_name)
+    if mixer_options: cfg = replace(cfg, mixer_options={**cfg.mixer_options, **mixer_options})
     tc = replace(tc, seed=seed, **{k: v for k, v in dict(epochs=epochs, lr=lr, bs=bs).items() if v is not None})
     rank = init_distributed() if distributed else 0
     run, resuming = RunDir(out), resume_from is not None
