@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_model.ipynb #7072b174
 from __future__ import annotations
-import math
+import math, numbers
 from dataclasses import dataclass, field, fields, replace
 import torch
 import torch.nn.functional as F
@@ -21,8 +21,8 @@ from .attention import Attention
 # %% auto #0
 __all__ = ['NORMS', 'make_mixer', 'Gtu', 'Glu', 'SeqBatchNorm', 'make_norm', 'Mixer2d', 'Block', 'ModelConfig',
            'paper_mixer_options', 'alm_config', 'blm_config', 'Backbone', 'check_tokens', 'check_features', 'CausalLM',
-           'init_bert_params', 'MaskedLM', 'pool', 'SequenceClassifier', 'MIXERS', 'MixerRecord', 'register_mixer',
-           'mixer_record', 'mixer_names']
+           'init_bert_params', 'MaskedLM', 'pool', 'SequenceClassifier', 'filter_logits', 'generate', 'MIXERS',
+           'MixerRecord', 'register_mixer', 'mixer_record', 'mixer_names']
 
 # %% ../nbs/07_model.ipynb #725bc69c
 _all_ = ['MIXERS', 'MixerRecord', 'register_mixer', 'mixer_record', 'mixer_names']
@@ -327,3 +327,60 @@ class SequenceClassifier(nn.Module):
         if not self.dual: return self.head(self.encode(xs[0], lens[0]))
         u, v = self.encode(xs[0], lens[0]), self.encode(xs[1], lens[1])
         return self.head(torch.cat([u, v, u - v, u * v], -1))
+
+# %% ../nbs/07_model.ipynb #df43efde
+def filter_logits(logits:Tensor, # `(batch, vocab)` scores of the next token
+                  top_k:int|None=None, # keep the k largest
+                  top_p:float|None=None, # keep the most likely tokens until their probability reaches p (nucleus)
+                 )->Tensor:
+    "`logits` with the tokens outside the top-k and outside the nucleus set to -inf; the most likely token always stays."
+    if top_k is not None and top_k < logits.shape[-1]:
+        vals, idx = logits.topk(top_k, -1)
+        logits = torch.full_like(logits, float('-inf')).scatter(-1, idx, vals)
+    if top_p is not None and top_p < 1:
+        s, idx = logits.sort(-1, descending=True)
+        p = s.softmax(-1)
+        drop = p.cumsum(-1) - p >= top_p                  # the tokens before this one already reach top_p
+        logits = logits.scatter(-1, idx, s.masked_fill(drop, float('-inf')))
+    return logits
+
+def _check_generate(ids, max_new_tokens, temperature, top_k, top_p, seed):
+    isint = lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool)
+    isnum = lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool)
+    if not isinstance(ids, Tensor) or ids.ndim not in (1, 2):
+        raise ValueError(f"ids: expected a 1-D or (batch, n) tensor of token ids, got {type(ids).__name__} {tuple(getattr(ids, 'shape', ()))}")
+    if not isint(max_new_tokens) or max_new_tokens < 0: raise ValueError(f"max_new_tokens: expected an integer >= 0, got {max_new_tokens!r}")
+    if not isnum(temperature) or not math.isfinite(temperature) or temperature < 0:
+        raise ValueError(f"temperature: expected a finite number >= 0 (0: greedy), got {temperature!r}")
+    if top_k is not None and (not isint(top_k) or top_k < 1): raise ValueError(f"top_k: expected None or an integer >= 1, got {top_k!r}")
+    if top_p is not None and (not isnum(top_p) or not 0 < top_p <= 1): raise ValueError(f"top_p: expected None or a number in (0, 1], got {top_p!r}")
+    if seed is not None and not isint(seed): raise ValueError(f"seed: expected None or an integer, got {seed!r}")
+
+def generate(self:CausalLM,
+             ids:Tensor, # `(n,)` or `(batch, n)` token ids: the prompt, at least one token
+             max_new_tokens:int, # tokens to append
+             temperature:float=1.0, # 0: greedy (argmax); else the logits are divided by it before sampling
+             top_k:int|None=None, # sample among the k most likely tokens
+             top_p:float|None=None, # sample among the most likely tokens whose probability reaches p
+             seed:int|None=None, # seeds the sampler's `torch.Generator`: a fixed seed gives the same continuation
+            )->Tensor: # the prompt and its continuation, shaped like `ids` (`n + max_new_tokens` long), int64
+    "Continue `ids` by `max_new_tokens` tokens, greedily or by (top-k / nucleus) sampling; eval mode and no gradients inside."
+    _check_generate(ids, max_new_tokens, temperature, top_k, top_p, seed)
+    x = ids[None] if ids.ndim == 1 else ids
+    check_tokens(x, self.cfg.vocab_size, 'ids')
+    x = x.to(self.embed.weight.device, torch.int64)
+    gen = torch.Generator(device=x.device)
+    if seed is None: gen.seed()
+    else: gen.manual_seed(seed)
+    was = self.training; self.eval()
+    try:
+        with torch.no_grad():
+            for _ in range(max_new_tokens):
+                logits = self(x)[:, -1].float()               # the whole sequence again: no cache (see above)
+                if temperature == 0: nxt = logits.argmax(-1, keepdim=True)
+                else: nxt = torch.multinomial(filter_logits(logits / temperature, top_k, top_p).softmax(-1), 1, generator=gen)
+                x = torch.cat([x, nxt], 1)
+    finally: self.train(was)
+    return x[0] if ids.ndim == 1 else x
+
+CausalLM.generate = generate
