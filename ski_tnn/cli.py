@@ -94,7 +94,7 @@ def run_demo(out:str|Path='demo', mixers:list[str]=('ski', 'fd', 'tnn'), epochs:
     for m in mixers:
         print(f"training {name(m)} ...", flush=True)
         r = train_task(task='listops-mini', objective='clf', mixer=m, preset_name='cpu', data=data, out=out / m,
-                       epochs=epochs, seed=seed, quiet=True)
+                       epochs=epochs, seed=seed, quiet=True, overwrite=True)    # a re-run replaces its runs (and says so)
         rows.append({'mixer': m, 'accuracy': r['final']['accuracy'], 'sec_per_epoch': float(np.mean(r['seconds_per_epoch'])),
                      'curve': [h['accuracy'] for h in r['history']]})
     timed = list(mixers) + ([reference] if reference and reference not in mixers else [])

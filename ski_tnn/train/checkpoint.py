@@ -6,7 +6,7 @@ pretrained weights into a new model."""
 
 # %% ../../nbs/09a_train.checkpoint.ipynb #05f7f4d2
 from __future__ import annotations
-import io, json, math, os, random, shutil, tempfile, time
+import io, json, math, os, random, re, shutil, tempfile, time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
@@ -169,10 +169,13 @@ def load_checkpoint(path:str|os.PathLike, map_location='cpu')->dict:
         raise FileNotFoundError(f"{path}: no checkpoint here (training writes OUT/models/last.pt and best.pt)")
     try: ck = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:
-        raise ValueError(f"{path}: not a readable ski_tnn checkpoint ({type(e).__name__}: {str(e)[:120]})") from None
+        why = re.sub(r'\x1b\[[0-9;]*m', '', str(e)).splitlines()[0][:120] if str(e) else ''   # torch's text may carry terminal colours
+        raise ValueError(f"{path}: not a readable ski_tnn checkpoint ({type(e).__name__}: {why})") from None
     need = ('model', 'epoch', 'extra')
-    if not isinstance(ck, dict) or any(k not in ck for k in need):
-        got = sorted(ck)[:6] if isinstance(ck, dict) else type(ck).__name__
+    if (not isinstance(ck, dict) or any(k not in ck for k in need) or not isinstance(ck['extra'], dict)
+            or not isinstance(ck['model'], dict)):
+        got = (type(ck).__name__ if not isinstance(ck, dict) else f"keys {sorted(ck)[:6]}" if any(k not in ck for k in need)
+               else f"model {type(ck['model']).__name__}, extra {type(ck['extra']).__name__}")
         raise ValueError(f"{path}: not a checkpoint written by ski_tnn (expected a dict with {', '.join(need)}; got {got})")
     return ck
 

@@ -227,7 +227,11 @@ def _train(run:RunDir, rank:int, resuming:bool, *, task, objective, mixer, prese
 def _pretrained(path, mixer:str)->dict:
     "A self-pretraining checkpoint to fine-tune from, checked against the mixer asked for."
     ck = load_checkpoint(path); cfg = ck['extra'].get('cfg')
-    if not cfg: raise ValueError(f"--pretrained: {path} holds no model configuration (not written by ski-tnn train)")
+    if not isinstance(cfg, dict) or not cfg.get('mixer'):
+        raise ValueError(f"--pretrained: {path} holds no model configuration (not written by ski-tnn train)")
+    if ck['extra'].get('objective') in (None, 'clf'):                      # 'spt' (LRA self-pretraining), 'lm', 'mlm'
+        raise ValueError(f"--pretrained: {path} is a {ck['extra'].get('objective')!r} checkpoint; fine-tuning starts from a "
+                         "self-pretraining one (trained with --objective lm or mlm)")
     if cfg.get('mixer') != mixer:
         raise ValueError(f"--pretrained: {path} holds a {cfg.get('mixer')!r} model but --mixer is {mixer!r}; fine-tuning "
                          f"keeps the pretrained architecture, so pass --mixer {cfg.get('mixer')}")
@@ -258,7 +262,10 @@ def evaluate_checkpoint(*, ckpt:str|os.PathLike, # a checkpoint written by `trai
             tc = TrainConfig(precision='fp32')
             learn = (clf_learner(dls, cfg, tc, d, pool=ex.get('pool', 'mean')) if obj == 'clf'
                      else spt_learner(dls, cfg, tc, d))
-        learn.model.load_state_dict(ck['model'])
+        try: learn.model.load_state_dict(ck['model'])
+        except RuntimeError as e:
+            raise ValueError(f"{ckpt}: its weights do not fit the model its configuration describes "
+                             f"({str(e).splitlines()[1].strip() if len(str(e).splitlines()) > 1 else e})") from None
         with learn.no_bar(), learn.no_logging(): vals = learn.validate()
     return dict(zip(learn.recorder.metric_names[2:-1], map(_plain, vals)))
 
