@@ -4,7 +4,7 @@
 
 # %% ../../nbs/08_data.text.ipynb #c63789b0
 from __future__ import annotations
-import glob, gzip, hashlib, json, math, os, tempfile, zlib
+import glob, gzip, hashlib, itertools, json, math, os, tempfile, zlib
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Callable, Iterable
@@ -17,8 +17,8 @@ from fastprogress.fastprogress import progress_bar
 __all__ = ['DOWNLOAD_ENV', 'WIKITEXT_HF', 'SPECIALS', 'atomic_writer', 'atomic_write_bytes', 'atomic_write_text', 'json_dumps',
            'generation_files', 'file_digest', 'file_record', 'generation_state', 'check_can_generate', 'check_count',
            'start_generation', 'finish_generation', 'check_generated', 'download_allowed', 'hf_offline', 'hf_dataset',
-           'read_text_file', 'find_split_file', 'wikitext_lines', 'ByteTokenizer', 'BpeTokenizer', 'load_tokenizer',
-           'token_dtype', 'tokenize_to_file', 'load_tokens', 'LMBlocks', 'mask_tokens']
+           'read_text_file', 'find_split_file', 'wikitext_lines', 'byte_hf_tokenizer', 'ByteTokenizer', 'BpeTokenizer',
+           'load_tokenizer', 'token_dtype', 'tokenize_to_file', 'load_tokens', 'LMBlocks', 'mask_tokens']
 
 # %% ../../nbs/08_data.text.ipynb #b3855914
 def _read_umask()->int:
@@ -243,6 +243,22 @@ def wikitext_lines(name:str='wikitext-103', # 'wikitext-2' or 'wikitext-103'
 # %% ../../nbs/08_data.text.ipynb #5d1e1ef0
 SPECIALS = ['<pad>', '<eos>', '<mask>']
 
+def _byte_chars()->list[str]:
+    "The printable character that byte-level BPE (GPT-2, `tokenizers`' ByteLevel) writes for each byte value 0..255."
+    keep = [*range(33, 127), *range(161, 173), *range(174, 256)]        # printable bytes stand for themselves
+    extra = iter(range(256, 512))
+    return [chr(b) if b in keep else chr(next(extra)) for b in range(256)]
+
+def _byte_vocab()->dict[str, int]: return {c: b for b, c in enumerate(_byte_chars())} | {s: 256 + i for i, s in enumerate(SPECIALS)}
+
+def byte_hf_tokenizer():
+    "The byte tokenizer as a `tokenizers.Tokenizer` with the same ids: a BPE with the 256 byte characters and no merges, then the specials."
+    from tokenizers import Tokenizer, models, pre_tokenizers, decoders
+    tok = Tokenizer(models.BPE(vocab=_byte_vocab(), merges=[]))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+    tok.decoder = decoders.ByteLevel()
+    return tok
+
 class ByteTokenizer:
     "UTF-8 bytes as ids 0..255; special tokens `<pad>`, `<eos>`, `<mask>` after them."
     kind = 'byte'
@@ -252,7 +268,8 @@ class ByteTokenizer:
     def token_id(self, tok:str)->int: return self.specials[tok]
     def encode(self, text:str)->list[int]: return list(text.encode('utf-8'))
     def decode(self, ids:Iterable[int])->str: return bytes(i for i in ids if i < 256).decode('utf-8', errors='replace')
-    def save(self, path:str|os.PathLike)->Path: return _atomic_json(path, {'kind': self.kind})
+    def to_hf(self): return byte_hf_tokenizer()
+    def save(self, path:str|os.PathLike)->Path: return atomic_write_text(path, self.to_hf().to_str())
 
 class BpeTokenizer:
     "Byte-level BPE from HF `tokenizers`, trained offline."
@@ -279,39 +296,54 @@ class BpeTokenizer:
     def token_id(self, tok:str)->int: return self.tok.token_to_id(tok)
     def encode(self, text:str)->list[int]: return self.tok.encode(text).ids
     def decode(self, ids:Iterable[int])->str: return self.tok.decode(list(ids))
-    def save(self, path:str|os.PathLike)->Path: return _atomic_json(path, {'kind': self.kind, 'tokenizer': json.loads(self.tok.to_str())})
+    def to_hf(self): return self.tok
+    def save(self, path:str|os.PathLike)->Path: return atomic_write_text(path, self.tok.to_str())
 
 def _atomic_json(path, obj)->Path: return atomic_write_text(path, json.dumps(obj))
 
 def load_tokenizer(path:str|os.PathLike):
-    "Load a tokenizer saved with `.save`."
+    "Load a tokenizer saved with `.save`: a `tokenizers` file (`tokenizer.json`), or the older wrapper `{'kind': ..., 'tokenizer': ...}`."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"{path}: no saved tokenizer")
     d = _read_json(path)
     if d is None: raise ValueError(f"{path}: not a tokenizer saved by this package (not a JSON object)")
-    if d.get('kind') == 'byte': return ByteTokenizer()
-    if d.get('kind') == 'bpe':
-        from tokenizers import Tokenizer
-        return BpeTokenizer(Tokenizer.from_str(json.dumps(d['tokenizer'])))
-    raise ValueError(f"{path}: unknown tokenizer kind {d.get('kind')!r}; expected 'byte' or 'bpe'")
+    if 'kind' in d:                                                       # the wrapper of earlier versions
+        if d['kind'] == 'byte': return ByteTokenizer()
+        if d['kind'] != 'bpe': raise ValueError(f"{path}: unknown tokenizer kind {d['kind']!r}; expected 'byte' or 'bpe'")
+        d = d.get('tokenizer')
+    if not isinstance(d, dict) or not isinstance(d.get('model'), dict):
+        raise ValueError(f"{path}: not a tokenizer saved by this package (no 'model' of a `tokenizers` file)")
+    if d['model'].get('vocab') == _byte_vocab() and not d['model'].get('merges'): return ByteTokenizer()
+    from tokenizers import Tokenizer
+    try: return BpeTokenizer(Tokenizer.from_str(json.dumps(d)))
+    except Exception as e: raise ValueError(f"{path}: not a readable `tokenizers` file ({str(e)[:200]})") from None
 
 # %% ../../nbs/08_data.text.ipynb #817e3e87
 def token_dtype(vocab_size:int): return np.uint16 if vocab_size <= 65536 else np.uint32
 
-def tokenize_to_file(lines:Iterable[str], tokenizer, path:str|os.PathLike, progress:bool=True, chunk:int=2000)->Path:
-    "Tokenize `lines` into a flat binary file of ids (written atomically); a JSON sidecar records dtype and count."
-    path = Path(path)
-    dt = token_dtype(tokenizer.vocab_size)
-    n = 0
+def _chunks(lines:Iterable[str], chunk:int):
+    "Lists of `chunk` lines (the last one shorter), read lazily from `lines`."
+    it = iter(lines)
+    while buf := list(itertools.islice(it, chunk)): yield buf
+
+def _encoder(tokenizer, dt)->Callable[[list[str]], np.ndarray]:
+    "Lines -> their concatenated ids: numpy on the UTF-8 bytes for bytes, batch encoding for `tokenizers`, else `encode` per line."
+    if isinstance(tokenizer, ByteTokenizer): return lambda buf: np.frombuffer(''.join(buf).encode('utf-8'), np.uint8).astype(dt)
+    if isinstance(tokenizer, BpeTokenizer):
+        tok = tokenizer.tok; enc = getattr(tok, 'encode_batch_fast', tok.encode_batch)
+        return lambda buf: np.fromiter((i for e in enc(buf) for i in e.ids), dt)
+    return lambda buf: np.array([t for l in buf for t in tokenizer.encode(l)], dtype=dt)
+
+def tokenize_to_file(lines:Iterable[str], tokenizer, path:str|os.PathLike, progress:bool=True,
+                     chunk:int=2000, # lines encoded at once: the memory used is that of `chunk` lines
+                    )->Path:
+    "Tokenize `lines` (streamed, a chunk at a time) into a flat binary file of ids (written atomically); a JSON sidecar records dtype and count."
+    path, dt, n = Path(path), token_dtype(tokenizer.vocab_size), 0
+    encode, chunks = _encoder(tokenizer, dt), _chunks(lines, chunk)
+    total = math.ceil(len(lines) / chunk) if hasattr(lines, '__len__') else 'noinfer'   # a generator: no total
     with atomic_writer(path) as f:
-        buf = []
-        total = len(lines) if hasattr(lines, '__len__') else 'noinfer'     # a generator is read lazily, its bar has no total
-        for line in (progress_bar(lines, total=total, leave=False) if progress else lines):
-            buf.append(line)
-            if len(buf) == chunk:
-                ids = np.array([t for l in buf for t in tokenizer.encode(l)], dtype=dt); f.write(ids.tobytes()); n += len(ids); buf = []
-        if buf:
-            ids = np.array([t for l in buf for t in tokenizer.encode(l)], dtype=dt); f.write(ids.tobytes()); n += len(ids)
+        for buf in (progress_bar(chunks, total=total, leave=False) if progress else chunks):
+            ids = encode(buf); f.write(ids.tobytes()); n += len(ids)
     _atomic_json(path.with_suffix(path.suffix + '.json'), {'dtype': np.dtype(dt).name, 'n_tokens': n, 'vocab_size': tokenizer.vocab_size})
     return path
 
