@@ -29,9 +29,9 @@ from ..registry import task_record
 from .checkpoint import Checkpoint, CsvLog, RunDir, resume, load_checkpoint, transfer
 
 # %% auto #0
-__all__ = ['SCHEDULES', 'METRICS', 'LOSSES', 'lr_schedule', 'TrainConfig', 'Accumulate', 'NonFiniteLoss', 'StopNonFinite',
-           'make_learner', 'fit', 'seed_everything', 'masked_accuracy', 'lm_learner', 'mlm_learner', 'clf_learner',
-           'text_dataloaders']
+__all__ = ['SCHEDULES', 'LOGGERS', 'METRICS', 'LOSSES', 'lr_schedule', 'TrainConfig', 'Accumulate', 'NonFiniteLoss',
+           'StopNonFinite', 'make_learner', 'fit', 'seed_everything', 'check_logger', 'logger_callbacks',
+           'masked_accuracy', 'lm_learner', 'mlm_learner', 'clf_learner', 'text_dataloaders']
 
 # %% ../../nbs/09_train.core.ipynb #f0210682
 SCHEDULES = ('inverse-sqrt', 'linear', 'cosine', 'one-cycle', 'constant')
@@ -179,6 +179,53 @@ def fit(learn:Learner, resume_from:str|os.PathLike|None=None, quiet:bool=False)-
 def seed_everything(seed:int):
     "Seed torch, numpy and Python's `random`."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+
+# %% ../../nbs/09_train.core.ipynb #c0a1e002
+LOGGERS = ('tensorboard', 'wandb')
+
+def check_logger(log:str|None)->str|None:
+    "`log` when it is None or an installed logger of `LOGGERS`; else a `ValueError` naming the package to install."
+    import importlib.util
+    if log is None: return None
+    if log not in LOGGERS: raise ValueError(f"--log: expected one of {', '.join(LOGGERS)}, got {log!r}")
+    if importlib.util.find_spec(log) is None:
+        raise ValueError(f"--log {log}: the {log} package is not installed; install it with `pip install {log}`")
+    return log
+
+def logger_callbacks(log:str|None, # 'tensorboard', 'wandb' or None
+                     path:str|os.PathLike, # the run folder: OUT/tensorboard/ or OUT/wandb/ go here
+                     config:dict, # the run's settings, recorded once
+                    )->list[Callback]:
+    "fastai's TensorBoard or W&B callback for a run in `path`, which also records `config`."
+    if check_logger(log) is None: return []
+    import json
+    from pathlib import Path
+    from ski_tnn.data.text import json_dumps
+    if log == 'tensorboard':
+        from fastai.callback.tensorboard import TensorBoardCallback
+        class RunTensorBoard(TensorBoardCallback):
+            def before_fit(self):
+                super().before_fit()
+                if self.run: self.writer.add_text('config', '    ' + json_dumps(config, indent=1).replace('\n', '\n    '), 0)
+            def after_batch(self):
+                if self.training: super().after_batch()       # fastai's also logs each validation batch at the last training step
+            def after_fit(self):
+                if self.run: self.writer.flush()
+                super().after_fit()
+        return [RunTensorBoard(log_dir=str(Path(path) / 'tensorboard'), trace_model=False, log_preds=False)]
+    import wandb
+    from fastai.callback.wandb import WandbCallback
+    class RunWandb(WandbCallback):
+        def before_fit(self):
+            if wandb.run is None:
+                (Path(path) / 'wandb').mkdir(parents=True, exist_ok=True)
+                wandb.init(project=os.environ.get('WANDB_PROJECT', 'ski-tnn'), dir=str(path), mode=os.environ.get('WANDB_MODE', 'offline'),
+                           config=json.loads(json_dumps(config)))
+            super().before_fit()
+        def after_fit(self):
+            super().after_fit()
+            if wandb.run is not None: wandb.finish()
+    return [RunWandb(log=None, log_preds=False, log_model=False)]
 
 # %% ../../nbs/09_train.core.ipynb #c05d0159
 def masked_accuracy(pred:Tensor, targ:Tensor, ignore:int=-100)->Tensor:
