@@ -13,10 +13,11 @@ from .registry import mixer_record, mixer_names, task_record, task_names
 from .data.lra import make_listops, ensure_listops, LISTOPS, LISTOPS_MINI
 from .data.pathfinder import make_pathfinder, pathfinder_spec
 from .data.text import json_dumps
+from .pretrained import generate_cmd, export_cmd
 
 # %% auto #0
-__all__ = ['COMMANDS', 'POSITIONAL', 'NAMED', 'int_list', 'bench_cmd', 'step_times', 'run_demo', 'data_cmd', 'train_cmd',
-           'eval_cmd', 'extrapolate_cmd', 'demo_cmd', 'command_parser', 'main']
+__all__ = ['COMMANDS', 'POSITIONAL', 'ALIASES', 'NAMED', 'int_list', 'bench_cmd', 'step_times', 'run_demo', 'data_cmd',
+           'train_cmd', 'lr_find_cmd', 'eval_cmd', 'extrapolate_cmd', 'demo_cmd', 'command_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #1483930a
 def int_list(s:str, name:str)->list[int]:
@@ -130,16 +131,32 @@ def run_demo(out:str|Path='demo', mixers:list[str]=('ski', 'fd', 'tnn'), epochs:
     if check and bad: raise RuntimeError(f"demo: {bad} did not beat the majority class ({majority:.3f})")
     return res
 
-def data_cmd(task:str, # what to generate: 'listops' (the LRA specification), 'listops-mini' (short sequences for CPU runs) or 'pathfinder'
-             out:str=None, # folder for the release layout; required
+def data_cmd(task:str, # 'wikitext-103' or 'wikitext-2' (tokenize once into --out), 'lra' (check an LRA release, link each task's data into --out), or generate 'listops' (the LRA specification), 'listops-mini' (short sequences for CPU runs) or 'pathfinder'
+             out:str=None, # folder to write into; required
+             source:str=None, # wikitext: the folder with the split files (wiki.train.tokens, wiki.train.raw, train.txt, or .gz); default: the `datasets` package (SKI_TNN_DOWNLOAD=1 downloads). lra: the release archive (lra_release.gz) or its unpacked folder
+             tokenizer:str='byte', # wikitext: 'byte' or 'bpe' (trained on the training split)
+             vocab_size:int=8192, # wikitext with bpe: vocabulary size
+             quiet:store_true=False, # wikitext: no progress bars
              n_train:int=96000, n_valid:int=2000, n_test:int=2000, # ListOps split sizes
              resolution:int=32, # Pathfinder image side: 32 (Pathfinder), 64, or 128 (Path-X)
              n:int=200000, # Pathfinder images (the release has 200,000 per difficulty)
              contour_length:int=14, # Pathfinder difficulty: 6, 9 or 14 (the LRA's)
              seed:int=0):
-    "Generate a synthetic LRA task in its release layout (files are written atomically)."
+    "Tokenize WikiText once into a prepared folder (tokenizer.json, {train,valid,test}.bin, prepared.json), check an LRA release and link its tasks' data, or generate a synthetic LRA task in its release layout; files are written atomically."
     specs = {'listops': LISTOPS, 'listops-mini': LISTOPS_MINI}
-    if task not in (*specs, 'pathfinder'): raise ValueError(f"task: expected one of {sorted(specs) + ['pathfinder']}, got {task!r}")
+    if task in ('wikitext-103', 'wikitext-2'):
+        from ski_tnn.data.prepare import prepare_text
+        if not out: raise ValueError("--out: expected the folder to write the prepared data into")
+        m = prepare_text(task, out, source, tokenizer, vocab_size, quiet)
+        print(json_dumps({'out': str(out), 'tokenizer': m['tokenizer'], 'tokens': m['tokens']})); return
+    if task == 'lra':
+        from ski_tnn.data.prepare import prepare_lra, lra_table
+        if not source: raise ValueError("--from: expected the LRA release archive (lra_release.gz) or its unpacked folder")
+        if not out: raise ValueError("--out: expected the folder to link the tasks' data into")
+        print(lra_table(prepare_lra(source, out))); return
+    if source is not None: raise ValueError(f"--from: {task} is generated, not read; --from goes with wikitext-103 or wikitext-2")
+    if task not in (*specs, 'pathfinder'):
+        raise ValueError(f"task: expected one of {['wikitext-103', 'wikitext-2', 'lra'] + sorted(specs) + ['pathfinder']}, got {task!r}")
     if not out: raise ValueError("--out: expected the folder to write the files into")
     if task == 'pathfinder':
         root = make_pathfinder(out, n, seed, pathfinder_spec(resolution, contour_length))
@@ -150,15 +167,16 @@ def train_cmd(task:str=None, # a registered task, e.g. listops-mini; required
               objective:str='clf', # 'clf' (classify), 'lm' (causal) or 'mlm' (masked); on an LRA task, lm/mlm self-pretrain
               mixer:str='tnn', # a registered mixer
               preset:str='cpu', # 'cpu' (minutes on 2 cores) or 'paper' (the reference configs)
-              data:str=None, # the task's data folder or file (listops-mini is generated there when missing)
+              data:str=None, # the task's data folder or file (listops-mini is generated there when missing; for wikitext, a folder `ski-tnn data` prepared)
               pretrained:str=None, # a self-pretraining checkpoint (OUT/models/best.pt) to fine-tune from
               limit_train_samples:float=None, # a fraction in (0, 1] or a whole count >= 1 of the training samples; nested subsets
               epochs:int=None, lr:float=None, bs:int=None, # override the preset
               tokens_per_sample:int=None, # text tasks: block length
-              tokenizer:str='byte', # text tasks: 'byte' or 'bpe' (trained on the training split)
-              vocab_size:int=8192, # text tasks with bpe: vocabulary size
+              tokenizer:str=None, # text tasks: 'byte' (default) or 'bpe' (trained on the training split); a prepared --data: its own
+              vocab_size:int=None, # text tasks with bpe: vocabulary size (default 8192); a prepared --data: its own
               resume:store_true=False, # continue from OUT/models/last.pt
               overwrite:store_true=False, # replace the run in OUT (its checkpoints, log and cached data); without it, train refuses a folder that holds a run
+              log:str=None, # also log losses, metrics, learning rate and settings to 'tensorboard' (OUT/tensorboard/) or 'wandb' (offline unless WANDB_MODE says otherwise); optional packages
               seed:int=0,
               out:str=None, # run folder (checkpoints, history.csv, run.json); required
              ):
@@ -177,9 +195,28 @@ def train_cmd(task:str=None, # a registered task, e.g. listops-mini; required
     res = train_task(task=task, objective=objective, mixer=mixer, preset_name=preset, data=data, out=out,
                      pretrained=pretrained, limit_train_samples=limit_train_samples, epochs=epochs, lr=lr, bs=bs,
                      tokens_per_sample=tokens_per_sample, tokenizer=tokenizer, vocab_size=vocab_size,
-                     resume_from=ck if resume else None, overwrite=overwrite, seed=seed, distributed=int(os.environ.get('WORLD_SIZE', 1)) > 1)
+                     resume_from=ck if resume else None, overwrite=overwrite, log=log, seed=seed, distributed=int(os.environ.get('WORLD_SIZE', 1)) > 1)
     if int(os.environ.get('RANK', 0)) == 0:                         # one summary from a data-parallel run (torchrun sets RANK)
         print(json_dumps({'out': str(out), 'final': res['final'], 'seconds_per_epoch': res['seconds_per_epoch']}))
+
+def lr_find_cmd(task:str=None, # a registered task, e.g. listops-mini; required
+                objective:str='clf', # 'clf', 'lm' or 'mlm', as for train
+                mixer:str='tnn', # a registered mixer
+                preset:str='cpu', # 'cpu' or 'paper'
+                data:str=None, # the task's data, as for train
+                tokens_per_sample:int=None, tokenizer:str=None, vocab_size:int=None, # text tasks, as for train
+                bs:int=None, seed:int=0,
+                start_lr:float=1e-7, end_lr:float=10., # the range swept
+                num_it:int=100, # training steps of the sweep (at least 20)
+                plot:str=None, # save the loss against the learning rate here (PNG)
+               ):
+    "fastai's learning-rate finder on the learner `train` would build, in a temporary folder (no run folder is written); the suggested rates as JSON."
+    from ski_tnn.train.run import lr_find_task
+    if not task: raise ValueError("--task: expected the task to probe (e.g. listops-mini)")
+    task_record(task); mixer_record(mixer)
+    print(json_dumps(lr_find_task(task=task, objective=objective, mixer=mixer, preset_name=preset, data=data,
+                                  tokens_per_sample=tokens_per_sample, tokenizer=tokenizer, vocab_size=vocab_size, bs=bs, seed=seed,
+                                  start_lr=start_lr, end_lr=end_lr, num_it=num_it, plot=plot)))
 
 def eval_cmd(ckpt:str=None, # a checkpoint written by `ski-tnn train` (OUT/models/best.pt or last.pt); required
              data:str=None, # the task's data (default: where it was trained)
@@ -215,14 +252,17 @@ def demo_cmd(out:str='demo', # folder for the data, the runs, the table and the 
     "Generate ListOps-mini, train SKI-TNN, FD-TNN and TNN (cpu preset), time a training step against length; table and plot."
     run_demo(out, [m.strip() for m in mixers.split(',') if m.strip()], epochs, seed)
 
-COMMANDS:dict[str, Callable] = {'bench': bench_cmd, 'data': data_cmd, 'train': train_cmd, 'eval': eval_cmd, 'extrapolate': extrapolate_cmd, 'demo': demo_cmd}
+COMMANDS:dict[str, Callable] = {'bench': bench_cmd, 'data': data_cmd, 'train': train_cmd, 'lr-find': lr_find_cmd, 'eval': eval_cmd, 'extrapolate': extrapolate_cmd,
+                                'export': export_cmd, 'generate': generate_cmd, 'demo': demo_cmd}
 POSITIONAL:dict[str, list[str]] = {'data': ['task']}
+ALIASES:dict[tuple[str, str], str] = {('data', 'source'): '--from'}     # `from` is a Python keyword: the parameter is `source`
 
 def _tasks()->list[str]:
     import ski_tnn.data.tasks                                        # registers the built-in tasks (fastai: imported only when needed)
     return task_names()
 
 NAMED:dict[tuple[str, str], Callable[[], list[str]]] = {('train', 'task'): _tasks, ('train', 'mixer'): mixer_names,
+                                                        ('lr-find', 'task'): _tasks, ('lr-find', 'mixer'): mixer_names,
                                                         ('bench', 'mixers'): mixer_names, ('demo', 'mixers'): mixer_names}
 
 def command_parser(command:str)->argparse.ArgumentParser:
@@ -230,6 +270,8 @@ def command_parser(command:str)->argparse.ArgumentParser:
     p = anno_parser(COMMANDS[command], prog=f"ski-tnn {command}", pos=POSITIONAL.get(command))
     for a in p._actions:
         if (command, a.dest) in NAMED: a.help = f"{a.help} (registered: {', '.join(NAMED[command, a.dest]())})"
+        if (command, a.dest) in ALIASES:
+            alias = ALIASES[command, a.dest]; a.option_strings.insert(0, alias); p._option_string_actions[alias] = a
     return p
 
 # %% ../nbs/10_cli.ipynb #43bbea9c

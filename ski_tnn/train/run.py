@@ -20,15 +20,16 @@ from torch import Tensor
 from ..model import ModelConfig
 from ..registry import task_record
 from ..data.text import atomic_write_text
+from ..data.prepare import text_source_key, lines_digest, prepared, resolve_tokenizer, place_prepared
 from .checkpoint import RunDir, RunExists, load_checkpoint, reconcile, _plain
-from .core import TrainConfig, fit, seed_everything, lm_learner, mlm_learner, clf_learner, text_dataloaders
+from .core import TrainConfig, fit, seed_everything, check_logger, logger_callbacks, lm_learner, mlm_learner, clf_learner, text_dataloaders
 from .selfpretrain import SelfPretrain, spt_learner
 from .presets import preset
 from .distributed import init_distributed, Distributed, _rank
 
 # %% auto #0
-__all__ = ['text_source_key', 'run_metadata', 'setting_differences', 'check_train_args', 'prepare_run', 'train_task',
-           'evaluate_checkpoint', 'extrapolation', 'plot_extrapolation']
+__all__ = ['run_metadata', 'setting_differences', 'check_train_args', 'prepare_run', 'train_task', 'evaluate_checkpoint',
+           'lr_find_task', 'extrapolation', 'plot_extrapolation']
 
 # %% ../../nbs/09e_train.run.ipynb #ad1d129c
 def _rank0_first(fn:Callable):
@@ -42,42 +43,36 @@ def _rank0_first(fn:Callable):
     if box[0] is not None: raise box[0]
     return res if _rank() == 0 else fn(False)
 
-def _lines_digest(lines)->str:
-    h = hashlib.sha256()
-    for l in lines: h.update(l.encode('utf-8', 'surrogatepass')); h.update(b'\n')
-    return h.hexdigest()
-
-def text_source_key(splits:dict[str, list[str]], tokenizer:str, vocab_size:int)->dict:
-    "What a text task's cached tokens are made from: the tokenizer's kind and size, and a SHA-256 of each split's lines."
-    return {'tokenizer': tokenizer, 'vocab_size': vocab_size if tokenizer == 'bpe' else None,
-            'splits': {s: _lines_digest(l) for s, l in sorted(splits.items())}}
-
 def _cache_complete(run:RunDir, splits)->bool:
     return run.tokenizer.exists() and all(run.tokens(s).exists() for s in splits)
 
 def _text_cache(task:str, data, run:RunDir, tokenizer:str, vocab_size:int, resuming:bool)->str:
-    "Make the run folder's tokenizer and token streams from `data`, unless those of the same source are there; returns what it did."
+    "Make the run folder's tokenizer and token streams from `data` (a prepared folder's are linked in), unless those of the same source are there; returns what it did."
     from ski_tnn.data.text import ByteTokenizer, BpeTokenizer, tokenize_to_file
-    rec = task_record(task)
-    splits = rec.reader(rec, data)                                   # {'train': lines, 'valid': lines}
-    key = text_source_key(splits, tokenizer, vocab_size)
+    rec, prep, splits = task_record(task), prepared(data, task), ('train', 'valid')
+    if prep is not None: key = prep['key']                           # `ski-tnn data` stored the key of the text it tokenized
+    else:
+        splits = rec.reader(rec, data)                               # {'train': lines, 'valid': lines}
+        key = text_source_key(splits, tokenizer, vocab_size)
     old = json.loads(run.data_key.read_text()) if run.data_key.exists() else None
     if old == key and _cache_complete(run, splits): return 'reused'
     if resuming and old is None and _cache_complete(run, splits): return 'reused'     # a cache written before keys existed
-    if resuming and old is not None:                                 # a missing cache is rebuilt; another source is not
-        what = [k for k in key if old.get(k) != key[k]]
+    if resuming:
+        what = [k for k in key if old is None or old.get(k) != key[k]]
         raise ValueError(f"--resume: the run in {run.path} was trained on other text ({', '.join(what)} differ from its "
                          f"cached data); resume with the same --data and --tokenizer, or start a new run")
     for p in (run.data, run.tokenizer):                              # another source: rebuild, key last
         if p.exists(): shutil.rmtree(p) if p.is_dir() else p.unlink()
-    tok = ByteTokenizer() if tokenizer == 'byte' else BpeTokenizer.train(splits['train'], vocab_size)
-    tok.save(run.tokenizer)
-    for s, lines in splits.items(): tokenize_to_file(lines, tok, run.tokens(s))
+    if prep is not None: place_prepared(data, run.tokenizer, run.data)
+    else:
+        tok = ByteTokenizer() if tokenizer == 'byte' else BpeTokenizer.train(splits['train'], vocab_size)
+        tok.save(run.tokenizer)
+        for s, lines in splits.items(): tokenize_to_file(lines, tok, run.tokens(s))
     atomic_write_text(run.data_key, json.dumps(key))
-    return 'built'
+    return 'linked' if prep is not None else 'built'
 
 def _text_streams(task:str, data, run:RunDir, tokenizer:str='byte', vocab_size:int=8192, resuming:bool=False):
-    "The tokenizer and token streams of a text task, cached in the run folder (`tokenizer.json`, `data/*.bin`, keyed by source)."
+    "The tokenizer and token streams of a text task, cached in the run folder (`tokenizer.json`, `data/*.bin`, keyed by source; a folder `ski-tnn data` prepared is linked in, not tokenized again)."
     from ski_tnn.data.text import load_tokenizer, load_tokens
     _rank0_first(lambda writer: _text_cache(task, data, run, tokenizer, vocab_size, resuming) if writer else None)
     return load_tokenizer(run.tokenizer), {s: load_tokens(run.tokens(s)) for s in ('train', 'valid')}
@@ -154,12 +149,15 @@ def train_task(*, task:str, # a registered task
                limit_train_samples:float|None=None, # fraction (<= 1) or count of training samples, nested subsets
                epochs:int|None=None, lr:float|None=None, bs:int|None=None, # override the preset
                tokens_per_sample:int|None=None, # text: block length (default 128 cpu, 512 paper)
-               tokenizer:str='byte', # text: 'byte' or 'bpe'
-               vocab_size:int=8192, # text, 'bpe': vocabulary size of the tokenizer trained on the training split
+               tokenizer:str|None=None, # text: 'byte' or 'bpe' (default 'byte'; a prepared `data` folder: its tokenizer)
+               vocab_size:int|None=None, # text, 'bpe': vocabulary size of the tokenizer trained on the training split (default 8192)
                resume_from:str|os.PathLike|None=None, # continue from this checkpoint (`RunDir(out).last`)
                overwrite:bool=False, # replace a run that `out` holds (else a folder holding a run is refused)
+               log:str|None=None, # also log to 'tensorboard' (OUT/tensorboard/) or 'wandb' (offline unless WANDB_MODE says otherwise)
                seed:int=0, quiet:bool=False, distributed:bool=False)->dict:
     "Train one model on one task and objective; returns (and writes to `out/run.json`) its summary."
+    tokenizer, vocab_size = _tokenizer(task, data, tokenizer, vocab_size)
+    check_logger(log)
     check_train_args(task=task, objective=objective, pretrained=pretrained, tokens_per_sample=tokens_per_sample,
                      tokenizer=tokenizer, vocab_size=vocab_size)
     ck = _pretrained(pretrained, mixer) if pretrained else None                         # read once, checked first
@@ -172,39 +170,23 @@ def train_task(*, task:str, # a registered task
     try: return _train(run, rank, resuming, task=task, objective=objective, mixer=mixer, preset_name=preset_name,
                        data=data, pretrained=pretrained, limit_train_samples=limit_train_samples, tokens_per_sample=tokens_per_sample,
                        tokenizer=tokenizer, vocab_size=vocab_size, resume_from=resume_from, overwrite=overwrite, seed=seed,
-                       quiet=quiet, distributed=distributed, ck=ck, cfg=cfg, tc=tc)
+                       quiet=quiet, distributed=distributed, ck=ck, cfg=cfg, tc=tc, log=log)
     except BaseException:
         if made and rank == 0 and run.path.is_dir() and not run.run_files(): shutil.rmtree(run.path, ignore_errors=True)
         raise                                               # a refused or failed start leaves no folder it made behind
 
 def _train(run:RunDir, rank:int, resuming:bool, *, task, objective, mixer, preset_name, data, pretrained,
            limit_train_samples, tokens_per_sample, tokenizer, vocab_size, resume_from, overwrite, seed, quiet, distributed,
-           ck, cfg, tc)->dict:
+           ck, cfg, tc, log=None)->dict:
     "The body of `train_task`, once its arguments are checked."
     with ExitStack() as hold:
         if rank == 0: hold.enter_context(run.lock())                  # one writer; makes the folder, checks it is writable
         _rank0_first(lambda writer: prepare_run(run, resume=resuming, overwrite=overwrite) if writer else None)
         seed_everything(seed)
         cbs = [Distributed()] if distributed else []
-        more = {}
-        if task_record(task).kind == 'text':
-            tok, ids = _text_streams(task, data, run, tokenizer, vocab_size, resuming)
-            n = tokens_per_sample or (512 if preset_name == 'paper' else 128)
-            more = dict(tokens_per_sample=int(n), tokenizer=tokenizer, vocab_size=vocab_size if tokenizer == 'bpe' else None)
-            cfg = replace(cfg, vocab_size=tok.vocab_size)
-            dls = text_dataloaders(ids['train'], ids['valid'], objective, int(n), tc.bs, mask_id=tok.token_id('<mask>'),
-                                   vocab_size=tok.vocab_size, seed=seed)
-            learn = (lm_learner if objective == 'lm' else mlm_learner)(dls, cfg, tc, run.path, cbs=cbs)
-        else:
-            from ski_tnn.data.tasks import task_dataloaders
-            wrap = None if objective == 'clf' else partial(SelfPretrain, causal=objective == 'lm')
-            dls = _rank0_first(lambda writer: task_dataloaders(task, data, bs=tc.bs, limit_train_samples=limit_train_samples,
-                                                               seed=seed, wrap=wrap, generate=writer))
-            cfg = replace(cfg, vocab_size=dls.info.vocab_size or cfg.vocab_size)
-            if ck is not None: cfg = ModelConfig.from_dict(ck['extra']['cfg'])
-            if objective == 'clf':
-                learn = clf_learner(dls, cfg, tc, run.path, pool='last' if cfg.causal else 'mean', pretrained=ck, cbs=cbs)
-            else: learn = spt_learner(dls, cfg, tc, run.path, cbs=cbs)
+        learn, cfg, more = _learner(run, task=task, objective=objective, preset_name=preset_name, data=data,
+                                    limit_train_samples=limit_train_samples, tokens_per_sample=tokens_per_sample,
+                                    tokenizer=tokenizer, vocab_size=vocab_size, seed=seed, resuming=resuming, ck=ck, cfg=cfg, tc=tc, cbs=cbs)
         meta = run_metadata(task=task, objective=objective, mixer=mixer, preset_name=preset_name, data=data,
                             pretrained=pretrained, limit_train_samples=limit_train_samples, seed=seed, tc=tc, **more)
         learn.checkpoint.extra = {**meta, 'train': asdict(tc), **learn.checkpoint.extra}   # the learner's keys (cfg, objective) win
@@ -217,12 +199,42 @@ def _train(run:RunDir, rank:int, resuming:bool, *, task, objective, mixer, prese
                 if rank == 0: print(f"{run.path}: the run already finished its {tc.epochs} epoch{'s' * (tc.epochs != 1)}; nothing to train",
                                     file=sys.stderr, flush=True)
                 return run.read_run()
+        if rank == 0: learn.add_cbs(logger_callbacks(log, run.path, learn.checkpoint.extra))
         t0 = time.perf_counter()
         fit(learn, resume_from, quiet=quiet or rank != 0)
         summary = _summary(run, meta, cfg, tc, len(learn.dls.train_ds), time.perf_counter() - t0)
         if rank == 0: run.write_run(summary)
     learn.summary_dict = summary
     return summary
+
+def _tokenizer(task:str, data, tokenizer, vocab_size)->tuple[str, int]:
+    "A text task's tokenizer kind and size (`resolve_tokenizer`); other tasks keep the defaults."
+    if task_record(task).kind == 'text': return resolve_tokenizer(task, data, tokenizer, vocab_size)
+    return tokenizer or 'byte', vocab_size or 8192
+
+def _learner(run:RunDir, *, task, objective, preset_name, data, limit_train_samples, tokens_per_sample, tokenizer,
+             vocab_size, seed, resuming, ck, cfg, tc, cbs)->tuple:
+    "The learner `train_task` trains (and `lr_find_task` probes), with its model configuration and the text settings it records."
+    more = {}
+    if task_record(task).kind == 'text':
+        tok, ids = _text_streams(task, data, run, tokenizer, vocab_size, resuming)
+        n = tokens_per_sample or (512 if preset_name == 'paper' else 128)
+        more = dict(tokens_per_sample=int(n), tokenizer=tokenizer, vocab_size=vocab_size if tokenizer == 'bpe' else None)
+        cfg = replace(cfg, vocab_size=tok.vocab_size)
+        dls = text_dataloaders(ids['train'], ids['valid'], objective, int(n), tc.bs, mask_id=tok.token_id('<mask>'),
+                               vocab_size=tok.vocab_size, seed=seed)
+        learn = (lm_learner if objective == 'lm' else mlm_learner)(dls, cfg, tc, run.path, cbs=cbs)
+    else:
+        from ski_tnn.data.tasks import task_dataloaders
+        wrap = None if objective == 'clf' else partial(SelfPretrain, causal=objective == 'lm')
+        dls = _rank0_first(lambda writer: task_dataloaders(task, data, bs=tc.bs, limit_train_samples=limit_train_samples,
+                                                           seed=seed, wrap=wrap, generate=writer))
+        cfg = replace(cfg, vocab_size=dls.info.vocab_size or cfg.vocab_size)
+        if ck is not None: cfg = ModelConfig.from_dict(ck['extra']['cfg'])
+        if objective == 'clf':
+            learn = clf_learner(dls, cfg, tc, run.path, pool='last' if cfg.causal else 'mean', pretrained=ck, cbs=cbs)
+        else: learn = spt_learner(dls, cfg, tc, run.path, cbs=cbs)
+    return learn, cfg, more
 
 def _pretrained(path, mixer:str)->dict:
     "A self-pretraining checkpoint to fine-tune from, checked against the mixer asked for."
@@ -269,15 +281,62 @@ def evaluate_checkpoint(*, ckpt:str|os.PathLike, # a checkpoint written by `trai
         with learn.no_bar(), learn.no_logging(): vals = learn.validate()
     return dict(zip(learn.recorder.metric_names[2:-1], map(_plain, vals)))
 
+def lr_find_task(*, task:str, objective:str='clf', mixer:str='tnn', preset_name:str='cpu',
+                 data:str|os.PathLike|None=None, # the task's data, as for `train_task`
+                 tokens_per_sample:int|None=None, tokenizer:str|None=None, vocab_size:int|None=None, bs:int|None=None, seed:int=0,
+                 start_lr:float=1e-7, end_lr:float=10., num_it:int=100, # fastai's `lr_find` range and steps
+                 plot:str|os.PathLike|None=None, # save the loss against learning rate here (PNG)
+                )->dict:
+    "fastai's `Learner.lr_find` on the learner `train_task` builds, in a temporary folder (no run folder is written); returns the suggested learning rates (None where the sweep gives none)."
+    from ski_tnn.train.core import StopNonFinite
+    from ski_tnn.train.checkpoint import Checkpoint, CsvLog
+    tokenizer, vocab_size = _tokenizer(task, data, tokenizer, vocab_size)
+    check_train_args(task=task, objective=objective, pretrained=None, tokens_per_sample=tokens_per_sample, tokenizer=tokenizer, vocab_size=vocab_size)
+    if not (isinstance(num_it, int) and num_it >= 20): raise ValueError(f"--num-it: expected a whole number >= 20, got {num_it!r}")
+    if not (0 < start_lr < end_lr): raise ValueError(f"--start-lr, --end-lr: expected 0 < start < end, got {start_lr} and {end_lr}")
+    cfg, tc = preset(task, objective, mixer, preset_name)
+    tc = replace(tc, seed=seed, **({'bs': bs} if bs is not None else {}))
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    with _tempdir() as d:
+        seed_everything(seed)
+        learn, _, _ = _learner(RunDir(d), task=task, objective=objective, preset_name=preset_name, data=data, limit_train_samples=None,
+                               tokens_per_sample=tokens_per_sample, tokenizer=tokenizer, vocab_size=vocab_size, seed=seed,
+                               resuming=False, ck=None, cfg=cfg, tc=tc, cbs=[])
+        learn.remove_cbs([cb for cb in learn.cbs if isinstance(cb, (StopNonFinite, Checkpoint, CsvLog))])   # no run to record; lr_find stops when the loss diverges
+        with learn.no_bar(): learn.lr_find(start_lr=start_lr, end_lr=end_lr, num_it=num_it, show_plot=False, suggest_funcs=None)
+        sug, pnts = _suggestions(learn.recorder, num_it)
+        if plot is not None:
+            learn.recorder.plot_lr_find(suggestions=[p for p in pnts.values() if p is not None], nms=[k for k, p in pnts.items() if p is not None])
+            fig = plt.gcf(); fig.axes[0].set_title(f"lr_find: {mixer} on {task} ({objective}, {preset_name} preset)")
+            Path(plot).parent.mkdir(parents=True, exist_ok=True); fig.savefig(plot, dpi=120, bbox_inches='tight'); plt.close(fig)
+    return sug
+
+def _suggestions(recorder, num_it:int)->tuple[dict, dict]:
+    "fastai's four suggestions (as its `lr_find` computes them), each None when the sweep stopped too early to give it."
+    from fastai.callback.schedule import SuggestionMethod as S
+    lrs, losses = torch.tensor(recorder.lrs[num_it // 10:-5]), torch.tensor([float(l) for l in recorder.losses[num_it // 10:-5]])
+    if (bad := torch.isnan(losses).nonzero()).numel(): lrs, losses = lrs[:int(bad.min())], losses[:int(bad.min())]
+    sug, pnts = {}, {}
+    for f in (S.Minimum, S.Steep, S.Valley, S.Slide):
+        try: lr, pnt = f(lrs, losses, num_it)
+        except (IndexError, RuntimeError, ValueError): lr, pnt = None, None     # too few points left (the loss diverged early)
+        sug[f.__name__], pnts[f.__name__] = None if lr is None else float(lr), pnt
+    return sug, pnts
+
 def _eval_tokens(task:str, data, run:RunDir, tmp:Path):
     "The validation tokens of `data` under the run's tokenizer: the run's cache when `data` is its source, else tokenized into `tmp`."
     from ski_tnn.data.text import load_tokenizer, load_tokens, tokenize_to_file
     if not run.tokenizer.exists():
         raise FileNotFoundError(f"{run.tokenizer}: the run's tokenizer is missing (a text checkpoint is read with it)")
     tok = load_tokenizer(run.tokenizer)
-    rec = task_record(task); splits = rec.reader(rec, data)
     old = json.loads(run.data_key.read_text()) if run.data_key.exists() else {}
-    if old.get('splits', {}).get('valid') == _lines_digest(splits['valid']) and run.tokens('valid').exists():
+    if (prep := prepared(data, task)) is not None:                   # a folder `ski-tnn data` prepared: its tokens, if its tokenizer is the run's
+        if old == prep['key'] and run.tokens('valid').exists(): return load_tokens(run.tokens('valid')), tok
+        if (Path(data) / 'tokenizer.json').read_bytes() == run.tokenizer.read_bytes(): return load_tokens(Path(data) / 'valid.bin'), tok
+        raise ValueError(f"--data {data}: prepared with another tokenizer than the run's ({run.tokenizer}); prepare it with the run's "
+                         "--tokenizer and --vocab-size, or pass the raw text folder")
+    rec = task_record(task); splits = rec.reader(rec, data)
+    if old.get('splits', {}).get('valid') == lines_digest(splits['valid']) and run.tokens('valid').exists():
         return load_tokens(run.tokens('valid')), tok
     return load_tokens(tokenize_to_file(splits['valid'], tok, tmp / 'valid.bin')), tok
 
