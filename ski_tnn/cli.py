@@ -44,7 +44,10 @@ def bench_cmd(mixers:str=None, # comma-separated registered mixers (default: eve
     rows = bench(names, int_list(n, 'n'), dim, batch, causal, backward, unit, reps, device)
     for r in rows:
         if json: print(json_dumps(r), flush=True)
-        else: print(f"{r['mixer']:5s} n={r['n']:6d}  {r['ms']:9.2f} ms  {r['peak_mb']:9.1f} MiB  ({'causal' if causal else 'bidirectional'}, {'fwd+bwd' if backward else 'fwd'}, {r['unit']}, {r['device']})")
+        else: print(f"{r['mixer']:5s} n={r['n']:6d}  {r['ms']:9.2f} ms  {r['peak_mb']:9.1f} MiB" +
+                    (f"  floor {r['floor_ms']:.2f} ms ({r['ms'] / r['floor_ms']:.2f}x)" if r.get('floor_ms') else '') +
+                    (f"  {r['tokens_per_s']:,.0f} tokens/s" if r.get('tokens_per_s') else '') +
+                    f"  ({'causal' if causal else 'bidirectional'}, {'fwd+bwd' if backward else 'fwd'}, {r['unit']}, {r['device']})")
 
 def step_times(mixers:list[str], # mixer names; each gets the `cpu` preset's ListOps classifier
                ns:list[int], # sequence lengths

@@ -77,8 +77,9 @@ class RunDir:
         "The files that make this folder hold a run: checkpoints, log, summary."
         return [p for p in (self.last, self.best, self.history, self.run_json) if p.exists()]
     def clear(self)->list[Path]:
-        "Remove the run: checkpoints, log, summary, cached data and tokenizer (nothing else in the folder); returns what went."
-        gone = [p for p in (self.models, self.data, self.history, self.run_json, self.tokenizer) if p.exists()]
+        "Remove the run: checkpoints, log, summary, cached data, tokenizer, tracking logs (nothing else in the folder); returns what went."
+        logs = (self.path / 'tensorboard', self.path / 'wandb')       # `train --log`: the replaced run's curves go too
+        gone = [p for p in (self.models, self.data, self.history, self.run_json, self.tokenizer, *logs) if p.exists()]
         for p in gone: shutil.rmtree(p) if p.is_dir() else p.unlink()
         return gone
     def clean_stale(self)->list[Path]:

@@ -57,8 +57,8 @@ def _text_cache(task:str, data, run:RunDir, tokenizer:str, vocab_size:int, resum
     old = json.loads(run.data_key.read_text()) if run.data_key.exists() else None
     if old == key and _cache_complete(run, splits): return 'reused'
     if resuming and old is None and _cache_complete(run, splits): return 'reused'     # a cache written before keys existed
-    if resuming:
-        what = [k for k in key if old is None or old.get(k) != key[k]]
+    if resuming and old is not None:                                 # a missing cache is rebuilt; another source is not
+        what = [k for k in key if old.get(k) != key[k]]
         raise ValueError(f"--resume: the run in {run.path} was trained on other text ({', '.join(what)} differ from its "
                          f"cached data); resume with the same --data and --tokenizer, or start a new run")
     for p in (run.data, run.tokenizer):                              # another source: rebuild, key last
