@@ -223,8 +223,7 @@ def check_tokens(tokens:Tensor, vocab_size:int, name:str='tokens')->tuple[int, i
 # %% ../nbs/07_model.ipynb #9506dd97
 def check_features(x:Tensor, in_features:int, name:str='x')->tuple[int, int, int]:
     "Check a `(batch, n, in_features)` tensor of continuous inputs: a real floating dtype, a non-empty batch, finite values."
-    b, n, _ = check_seq(x, in_features, name)
-    if b < 1: raise ValueError(f"{name}: expected at least one sequence, got shape {tuple(x.shape)}")
+    check_seq(x, in_features, name)                                 # dtype, shape, a non-empty batch
     if not bool(torch.isfinite(x).all()):
         bad = ~torch.isfinite(x)
         raise ValueError(f"{name}: {int(bad.sum())} of {x.numel()} input values are nan or inf (first in sequence "
